@@ -1,0 +1,82 @@
+# ngx_stream_hoop_module
+#
+#   make               build the module for Debian's nginx (build/ngx_stream_hoop_module.so)
+#   make NGINX_SRC=DIR build it against an nginx source tree (--with-compat)
+#   make test          unit tests, then the regression suite against a real
+#                      Kafka broker and Redis started for the run
+#   make run           a local Kafka, Redis and the gateway in front of them
+#   make codegen       regenerate src/kafka/generated from Kafka's message specs
+#   make clean
+
+SHELL       := /bin/bash
+BUILD       := $(CURDIR)/build
+MODULE      := $(BUILD)/ngx_stream_hoop_module.so
+NGINX_SRC   ?=
+HOOP_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Werror
+
+MODULE_SRCS := config ngx_stream_hoop_module.c $(wildcard src/*/*.[ch] src/kafka/generated/*.[ch])
+
+.PHONY: all module deps test unit prove run stop codegen clean
+
+all: module
+
+deps:
+	@tools/install-deps
+
+module: deps $(MODULE)
+
+ifeq ($(NGINX_SRC),)
+# Debian's nginx-dev: configure a copy of /usr/share/nginx/src with the same
+# flags as the packaged binary, then build only our target (nginx-dev ships
+# headers, not the objects `make modules` would relink).
+# configure again when the list of source files changes
+SOURCES_LIST := $(shell mkdir -p $(BUILD); ls ngx_stream_hoop_module.c src/*/*.[ch] src/kafka/generated/*.[ch] 2>/dev/null > $(BUILD)/sources.new; \
+    cmp -s $(BUILD)/sources.new $(BUILD)/sources || cp $(BUILD)/sources.new $(BUILD)/sources; echo $(BUILD)/sources)
+
+$(BUILD)/nginx-src/objs/Makefile: config $(SOURCES_LIST)
+	rm -rf $(BUILD)/nginx-src && mkdir -p $(BUILD)
+	cp -r /usr/share/nginx/src $(BUILD)/nginx-src
+	cd $(BUILD)/nginx-src && source ./conf_flags && ./configure \
+	    "$${NGX_CONF_FLAGS[@]}" --with-stream=dynamic \
+	    --with-stream_ssl_module --with-stream_ssl_preread_module \
+	    --with-stream_realip_module \
+	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC $(HOOP_CFLAGS)" \
+	    --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS)" \
+	    --add-dynamic-module=$(CURDIR) >$(BUILD)/configure.log
+
+$(MODULE): $(BUILD)/nginx-src/objs/Makefile $(MODULE_SRCS)
+	$(MAKE) -s -C $(BUILD)/nginx-src -f objs/Makefile objs/ngx_stream_hoop_module.so
+	cp $(BUILD)/nginx-src/objs/ngx_stream_hoop_module.so $@
+else
+# Any nginx source tree (release tarball or git checkout).
+NGINX_CONFIGURE := $(if $(wildcard $(NGINX_SRC)/configure),./configure,./auto/configure)
+
+$(MODULE): $(MODULE_SRCS)
+	cd $(NGINX_SRC) && $(NGINX_CONFIGURE) --with-compat --with-stream \
+	    --with-stream_ssl_module --with-stream_ssl_preread_module \
+	    --with-cc-opt="$(HOOP_CFLAGS)" \
+	    --add-dynamic-module=$(CURDIR) >$(BUILD)/configure.log
+	$(MAKE) -s -C $(NGINX_SRC) modules
+	mkdir -p $(BUILD) && cp $(NGINX_SRC)/objs/ngx_stream_hoop_module.so $@
+endif
+
+codegen:
+	tools/kafka-codegen/fetch-and-generate.sh
+
+unit:
+	$(MAKE) -C test/unit check
+
+prove: module
+	tools/test-env prove
+
+test: module unit
+	tools/test-env all
+
+run: module
+	tools/hoop-run start
+
+stop:
+	tools/hoop-run stop
+
+clean:
+	rm -rf $(BUILD)

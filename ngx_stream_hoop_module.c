@@ -1,0 +1,380 @@
+/*
+ * ngx_stream_hoop_module: Kafka-aware access review on nginx's stream proxy.
+ *
+ * This file holds the directives, their configuration and the stream
+ * filter that hands both directions of a proxied connection to the Kafka
+ * session code in src/session/.  See docs/directives.md for the directives
+ * and docs/architecture.md for the data path.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_stream.h>
+
+#include "src/session/hoop_session.h"
+
+
+static void *ngx_stream_hoop_create_main_conf(ngx_conf_t *cf);
+static void *ngx_stream_hoop_create_srv_conf(ngx_conf_t *cf);
+static char *ngx_stream_hoop_merge_srv_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_stream_hoop_broker_address(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_stream_hoop_check_frame_size(ngx_conf_t *cf, void *post,
+    void *data);
+static char *ngx_stream_hoop_check_buffer_size(ngx_conf_t *cf, void *post,
+    void *data);
+static ngx_int_t ngx_stream_hoop_init(ngx_conf_t *cf);
+static ngx_int_t ngx_stream_hoop_filter(ngx_stream_session_t *s,
+    ngx_chain_t *in, ngx_uint_t from_upstream);
+
+
+/* The broker's socket.request.max.bytes default: 100 MiB. */
+#define HOOP_DEFAULT_MAX_FRAME_SIZE  (100 * 1024 * 1024)
+#define HOOP_DEFAULT_BUFFER_SIZE     (1024 * 1024)
+
+
+static ngx_conf_post_handler_pt  ngx_stream_hoop_frame_size_post =
+    ngx_stream_hoop_check_frame_size;
+static ngx_conf_post_handler_pt  ngx_stream_hoop_buffer_size_post =
+    ngx_stream_hoop_check_buffer_size;
+
+
+static ngx_command_t  ngx_stream_hoop_commands[] = {
+
+    { ngx_string("hoop"),
+      NGX_STREAM_SRV_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(hoop_srv_conf_t, enable),
+      NULL },
+
+    { ngx_string("hoop_max_frame_size"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(hoop_srv_conf_t, max_frame_size),
+      &ngx_stream_hoop_frame_size_post },
+
+    { ngx_string("hoop_buffer_size"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(hoop_srv_conf_t, buffer_size),
+      &ngx_stream_hoop_buffer_size_post },
+
+    { ngx_string("hoop_broker_address"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE2,
+      ngx_stream_hoop_broker_address,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_stream_module_t  ngx_stream_hoop_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_stream_hoop_init,                  /* postconfiguration */
+
+    ngx_stream_hoop_create_main_conf,      /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    ngx_stream_hoop_create_srv_conf,       /* create server configuration */
+    ngx_stream_hoop_merge_srv_conf         /* merge server configuration */
+};
+
+
+ngx_module_t  ngx_stream_hoop_module = {
+    NGX_MODULE_V1,
+    &ngx_stream_hoop_module_ctx,           /* module context */
+    ngx_stream_hoop_commands,              /* module directives */
+    NGX_STREAM_MODULE,                     /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_stream_filter_pt  ngx_stream_next_filter;
+
+
+static void *
+ngx_stream_hoop_create_main_conf(ngx_conf_t *cf)
+{
+    hoop_main_conf_t  *hmcf;
+
+    hmcf = ngx_pcalloc(cf->pool, sizeof(hoop_main_conf_t));
+    if (hmcf == NULL) {
+        return NULL;
+    }
+
+    return hmcf;
+}
+
+
+static void *
+ngx_stream_hoop_create_srv_conf(ngx_conf_t *cf)
+{
+    hoop_srv_conf_t  *hscf;
+
+    hscf = ngx_pcalloc(cf->pool, sizeof(hoop_srv_conf_t));
+    if (hscf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     hscf->broker_addresses = NULL;
+     */
+
+    hscf->enable = NGX_CONF_UNSET;
+    hscf->max_frame_size = NGX_CONF_UNSET_SIZE;
+    hscf->buffer_size = NGX_CONF_UNSET_SIZE;
+
+    return hscf;
+}
+
+
+static char *
+ngx_stream_hoop_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    hoop_srv_conf_t *prev = parent;
+    hoop_srv_conf_t *conf = child;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_size_value(conf->max_frame_size, prev->max_frame_size,
+                              HOOP_DEFAULT_MAX_FRAME_SIZE);
+    ngx_conf_merge_size_value(conf->buffer_size, prev->buffer_size,
+                              HOOP_DEFAULT_BUFFER_SIZE);
+
+    if (conf->broker_addresses == NULL) {
+        conf->broker_addresses = prev->broker_addresses;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_stream_hoop_check_frame_size(ngx_conf_t *cf, void *post, void *data)
+{
+    size_t *sp = data;
+
+    if (*sp < 1024 || *sp > NGX_MAX_INT32_VALUE) {
+        return "must be between 1k and 2147483647 bytes (2g - 1)";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_stream_hoop_check_buffer_size(ngx_conf_t *cf, void *post, void *data)
+{
+    size_t *sp = data;
+
+    if (*sp < 4096) {
+        return "must be at least 4k";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* hoop_broker_address NODE_ID HOST:PORT; */
+
+static char *
+ngx_stream_hoop_broker_address(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    hoop_srv_conf_t *hscf = conf;
+
+    u_char                 *colon;
+    ngx_int_t               node, port;
+    ngx_str_t              *value, host;
+    ngx_uint_t              i;
+    hoop_broker_address_t  *ba;
+
+    value = cf->args->elts;
+
+    node = ngx_atoi(value[1].data, value[1].len);
+    if (node == NGX_ERROR || node > NGX_MAX_INT32_VALUE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid broker node id \"%V\": expected the "
+                           "broker's node.id, a non-negative integer",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    colon = ngx_strlchr(value[2].data, value[2].data + value[2].len, ':');
+
+    if (colon == NULL) {
+        goto invalid;
+    }
+
+    /* the last colon, so that [::1]:9092 works */
+    while (ngx_strlchr(colon + 1, value[2].data + value[2].len, ':')) {
+        colon = ngx_strlchr(colon + 1, value[2].data + value[2].len, ':');
+    }
+
+    host.data = value[2].data;
+    host.len = colon - value[2].data;
+
+    if (host.len >= 2 && host.data[0] == '[' && host.data[host.len - 1] == ']')
+    {
+        host.data++;
+        host.len -= 2;
+    }
+
+    port = ngx_atoi(colon + 1, value[2].data + value[2].len - colon - 1);
+
+    if (host.len == 0 || host.len > 0x7fff
+        || port == NGX_ERROR || port < 1 || port > 65535)
+    {
+        goto invalid;
+    }
+
+    if (hscf->broker_addresses == NULL) {
+        hscf->broker_addresses = ngx_array_create(cf->pool, 4,
+                                                  sizeof(hoop_broker_address_t));
+        if (hscf->broker_addresses == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    ba = hscf->broker_addresses->elts;
+
+    for (i = 0; i < hscf->broker_addresses->nelts; i++) {
+        if (ba[i].node_id == node) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate hoop_broker_address for node %i",
+                               node);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    ba = ngx_array_push(hscf->broker_addresses);
+    if (ba == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ba->node_id = node;
+    ba->host = host;
+    ba->port = port;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid gateway address \"%V\": expected host:port "
+                       "as clients should reach this broker through nginx",
+                       &value[2]);
+    return NGX_CONF_ERROR;
+}
+
+
+static ngx_int_t
+ngx_stream_hoop_init(ngx_conf_t *cf)
+{
+    ngx_stream_next_filter = ngx_stream_top_filter;
+    ngx_stream_top_filter = ngx_stream_hoop_filter;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The stream filter.  from_upstream 0 carries client requests to the
+ * broker, 1 broker responses to the client.  Returns NGX_ERROR to make the
+ * proxy close both sides (a protocol error, logged where it was found).
+ */
+
+static ngx_int_t
+ngx_stream_hoop_filter(ngx_stream_session_t *s, ngx_chain_t *in,
+    ngx_uint_t from_upstream)
+{
+    ngx_int_t          rc, crc;
+    hoop_dir_t        *d;
+    ngx_chain_t       *cl, *ln, **ll;
+    hoop_session_t    *hs;
+    hoop_srv_conf_t   *hscf;
+    ngx_connection_t  *c;
+
+    c = s->connection;
+    hscf = ngx_stream_get_module_srv_conf(s, ngx_stream_hoop_module);
+
+    if (!hscf->enable || c->type != SOCK_STREAM || s->upstream == NULL) {
+        return ngx_stream_next_filter(s, in, from_upstream);
+    }
+
+    hs = ngx_stream_get_module_ctx(s, ngx_stream_hoop_module);
+
+    if (hs == NULL) {
+        hs = hoop_session_create(s, hscf);
+        if (hs == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_stream_set_ctx(s, hs, ngx_stream_hoop_module);
+    }
+
+    if (hs->error) {
+        return NGX_ERROR;
+    }
+
+    d = &hs->dir[from_upstream ? HOOP_DIR_RESPONSE : HOOP_DIR_REQUEST];
+
+    for (ll = &d->pending; *ll; ll = &(*ll)->next) { /* void */ }
+
+    for (cl = in; cl; cl = cl->next) {
+        if (cl->buf->last == cl->buf->pos) {
+            continue;    /* the proxy's empty EOF link */
+        }
+
+        ln = ngx_alloc_chain_link(c->pool);
+        if (ln == NULL) {
+            return NGX_ERROR;
+        }
+
+        ln->buf = cl->buf;
+        ln->next = NULL;
+        *ll = ln;
+        ll = &ln->next;
+    }
+
+    for ( ;; ) {
+        crc = hoop_session_consume(hs, from_upstream ? HOOP_DIR_RESPONSE
+                                                     : HOOP_DIR_REQUEST);
+        if (crc == NGX_ERROR) {
+            hs->error = 1;
+            return NGX_ERROR;
+        }
+
+        rc = hoop_session_emit(hs, from_upstream ? HOOP_DIR_RESPONSE
+                                                 : HOOP_DIR_REQUEST,
+                               ngx_stream_next_filter);
+
+        if (rc == NGX_ERROR) {
+            hs->error = 1;
+            return NGX_ERROR;
+        }
+
+        /* sent below the high-water mark while input waits: go on */
+        if (crc == NGX_AGAIN && rc == NGX_OK
+            && d->queued < hscf->buffer_size)
+        {
+            continue;
+        }
+
+        return rc;
+    }
+}

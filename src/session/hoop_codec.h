@@ -1,0 +1,58 @@
+/*
+ * The session's view of the Kafka codec: what a request is and whether it
+ * expects a response, and the response rewrites the gateway must do
+ * (ApiVersions ranges, broker addresses).  Built on the generated tables
+ * and the nginx-free walker in src/kafka/.
+ */
+
+#ifndef _HOOP_CODEC_H_INCLUDED_
+#define _HOOP_CODEC_H_INCLUDED_
+
+
+#include "hoop_session.h"
+
+
+/* hoop_codec_request(): the client asked ApiVersions newer than we know */
+#define HOOP_REQUEST_VERSIONS_FALLBACK  1
+
+
+typedef struct {
+    int16_t              api_key;
+    int16_t              api_version;
+    int32_t              correlation_id;
+    const char          *api_name;       /* "Produce", ... or "unknown" */
+    size_t               header_size;    /* request header, bytes */
+    unsigned             expects_response:1;
+    const char          *error;          /* static text when not NGX_OK */
+} hoop_request_t;
+
+
+/*
+ * body: a request frame without its int32 size, len bytes.  Parses the
+ * request header (v0-v2) and checks the ApiKey and ApiVersion against the
+ * generated tables; Produce with acks=0 expects no response.
+ * Returns NGX_OK, HOOP_REQUEST_VERSIONS_FALLBACK, or NGX_ERROR with
+ * req->error set.  Source: Kafka protocol guide, request header.
+ */
+ngx_int_t hoop_codec_request(u_char *body, size_t len, hoop_request_t *req);
+
+/*
+ * An ApiVersions response v0 (KIP-511 fallback): error UNSUPPORTED_VERSION
+ * (35) and the gateway's ApiVersions range, as a whole frame from
+ * ngx_alloc().
+ */
+ngx_int_t hoop_codec_versions_fallback(int32_t correlation_id,
+    u_char **frame, size_t *size);
+
+/*
+ * *frame: a whole response frame (size prefix included) to the request
+ * (api_key, api_version).  Rewrites ApiVersions ranges and every broker
+ * address.  On NGX_OK *frame is either unchanged or a new ngx_alloc()
+ * frame (the caller frees the old one); on NGX_ERROR (logged) *frame is
+ * unchanged.
+ */
+ngx_int_t hoop_codec_response(hoop_session_t *hs, int16_t api_key,
+    int16_t api_version, u_char **frame, size_t *size);
+
+
+#endif /* _HOOP_CODEC_H_INCLUDED_ */

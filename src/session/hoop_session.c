@@ -1,0 +1,506 @@
+/*
+ * Session plumbing between nginx's stream proxy and the Kafka frame
+ * handlers: consumes the proxy's buffers into whole frames (any TCP split),
+ * queues the module's own output and hands it to the next filter, and keeps
+ * the queue of in-flight requests that orders responses.
+ *
+ * Rules from nginx's proxy (see docs/architecture.md): once a proxy buffer
+ * is consumed its memory may be reused, so bytes are copied out before
+ * pos is advanced; input is left unconsumed only as backpressure when the
+ * module's own queue is above hoop_buffer_size.
+ */
+
+#include "hoop_session.h"
+#include "../kafka/hoop_kafka_diag.h"
+
+
+static void hoop_session_cleanup(void *data);
+static ngx_int_t hoop_frame_start(hoop_session_t *hs, hoop_dir_t *d,
+    ngx_uint_t dir);
+static ngx_int_t hoop_frame_append(hoop_session_t *hs, hoop_dir_t *d,
+    u_char *p, size_t n);
+
+
+hoop_session_t *
+hoop_session_create(ngx_stream_session_t *s, hoop_srv_conf_t *conf)
+{
+    ngx_uint_t           i;
+    hoop_session_t      *hs;
+    ngx_pool_cleanup_t  *cln;
+
+    hs = ngx_pcalloc(s->connection->pool, sizeof(hoop_session_t));
+    if (hs == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(s->connection->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = hoop_session_cleanup;
+    cln->data = hs;
+
+    hs->session = s;
+    hs->conf = conf;
+    hs->inflight_last = &hs->inflight;
+
+    for (i = 0; i < 2; i++) {
+        hs->dir[i].out_last = &hs->dir[i].out;
+    }
+
+    return hs;
+}
+
+
+static void
+hoop_out_list_free(hoop_out_t *o)
+{
+    hoop_out_t  *next;
+
+    while (o) {
+        next = o->next;
+        hoop_out_free(o);
+        o = next;
+    }
+}
+
+
+static void
+hoop_session_cleanup(void *data)
+{
+    hoop_session_t *hs = data;
+
+    ngx_uint_t    i;
+    hoop_dir_t   *d;
+    hoop_slot_t  *slot, *next;
+
+    for (i = 0; i < 2; i++) {
+        d = &hs->dir[i];
+
+        if (d->frame) {
+            ngx_free(d->frame);
+            d->frame = NULL;
+        }
+
+        hoop_out_list_free(d->out);
+        hoop_out_list_free(d->busy);
+        d->out = NULL;
+        d->busy = NULL;
+    }
+
+    for (slot = hs->inflight; slot; slot = next) {
+        next = slot->next;
+        hoop_out_list_free(slot->answer);
+        ngx_free(slot);
+    }
+
+    for (slot = hs->free_slots; slot; slot = next) {
+        next = slot->next;
+        ngx_free(slot);
+    }
+
+    hs->inflight = NULL;
+    hs->free_slots = NULL;
+}
+
+
+/*
+ * Takes bytes from the proxy buffers remembered in d->pending and cuts them
+ * into frames.  Returns NGX_OK when all input was consumed, NGX_AGAIN when
+ * it stopped above the high-water mark, NGX_ERROR on a protocol error (the
+ * reason is logged; the caller closes the connection).
+ */
+
+ngx_int_t
+hoop_session_consume(hoop_session_t *hs, ngx_uint_t dir)
+{
+    size_t             n;
+    ngx_buf_t         *b;
+    ngx_int_t          rc;
+    hoop_dir_t        *d;
+    ngx_chain_t       *cl;
+    ngx_connection_t  *c;
+
+    c = hs->session->connection;
+    d = &hs->dir[dir];
+
+    while (d->pending) {
+        cl = d->pending;
+        b = cl->buf;
+
+        while (b->pos < b->last) {
+
+            if (d->queued >= hs->conf->buffer_size) {
+                /* leave the rest in the proxy's buffer: backpressure */
+                return NGX_AGAIN;
+            }
+
+            if (d->size_have < 4) {
+                n = ngx_min((size_t) (b->last - b->pos), 4 - d->size_have);
+                ngx_memcpy(d->size_buf + d->size_have, b->pos, n);
+                d->size_have += n;
+                b->pos += n;
+
+                if (d->size_have == 4) {
+                    rc = hoop_frame_start(hs, d, dir);
+                    if (rc != NGX_OK) {
+                        return rc;
+                    }
+                }
+
+                continue;
+            }
+
+            n = ngx_min((size_t) (b->last - b->pos),
+                        d->frame_size - d->frame_have);
+
+            if (hoop_frame_append(hs, d, b->pos, n) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            b->pos += n;
+        }
+
+        d->pending = cl->next;
+        ngx_free_chain(c->pool, cl);
+    }
+
+    return NGX_OK;
+}
+
+
+/* A complete size prefix: validate it before anything is allocated. */
+
+static ngx_int_t
+hoop_frame_start(hoop_session_t *hs, hoop_dir_t *d, ngx_uint_t dir)
+{
+    size_t             min, alloc;
+    int32_t            size;
+    ngx_connection_t  *c;
+
+    c = hs->session->connection;
+
+    size = (int32_t) (((uint32_t) d->size_buf[0] << 24)
+                      | ((uint32_t) d->size_buf[1] << 16)
+                      | ((uint32_t) d->size_buf[2] << 8)
+                      | (uint32_t) d->size_buf[3]);
+
+    /* request header: api_key, api_version, correlation_id, client_id */
+    min = (dir == HOOP_DIR_REQUEST) ? 10 : 4;
+
+    if (size < 0 || (size_t) size > hs->conf->max_frame_size
+        || (size_t) size < min)
+    {
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "hoop: invalid Kafka frame size %D from %s "
+                      "(hoop_max_frame_size %uz)%s",
+                      size, dir == HOOP_DIR_REQUEST ? "client" : "broker",
+                      hs->conf->max_frame_size,
+                      hoop_kafka_diag_prefix(d->size_buf, 4));
+        return NGX_ERROR;
+    }
+
+    d->frame_size = size;
+    d->frame_have = 0;
+
+    alloc = 4 + ngx_min(d->frame_size, (size_t) HOOP_FRAME_CHUNK);
+
+    d->frame = ngx_alloc(alloc, c->log);
+    if (d->frame == NULL) {
+        return NGX_ERROR;
+    }
+
+    d->frame_alloc = alloc;
+    ngx_memcpy(d->frame, d->size_buf, 4);
+
+    if (d->frame_size == 0) {
+        return hoop_frame_append(hs, d, NULL, 0);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+hoop_frame_append(hoop_session_t *hs, hoop_dir_t *d, u_char *p, size_t n)
+{
+    u_char            *frame;
+    size_t             need, alloc, size;
+    ngx_int_t          rc;
+    ngx_uint_t         dir;
+    ngx_connection_t  *c;
+
+    c = hs->session->connection;
+
+    need = 4 + d->frame_have + n;
+
+    if (need > d->frame_alloc) {
+        /* grow with the bytes that really arrived, up to the frame size */
+        alloc = ngx_max(need, d->frame_alloc * 2);
+        alloc = ngx_min(alloc, 4 + d->frame_size);
+
+        frame = ngx_alloc(alloc, c->log);
+        if (frame == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(frame, d->frame, 4 + d->frame_have);
+        ngx_free(d->frame);
+        d->frame = frame;
+        d->frame_alloc = alloc;
+    }
+
+    if (n) {
+        ngx_memcpy(d->frame + 4 + d->frame_have, p, n);
+        d->frame_have += n;
+    }
+
+    if (d->frame_have < d->frame_size) {
+        return NGX_OK;
+    }
+
+    /* a whole frame: hand it over, the handler owns the memory */
+
+    frame = d->frame;
+    size = 4 + d->frame_size;
+    dir = (d == &hs->dir[HOOP_DIR_REQUEST]) ? HOOP_DIR_REQUEST
+                                            : HOOP_DIR_RESPONSE;
+
+    d->frame = NULL;
+    d->frame_alloc = 0;
+    d->frame_have = 0;
+    d->frame_size = 0;
+    d->size_have = 0;
+    d->frames++;
+
+    if (dir == HOOP_DIR_REQUEST) {
+        rc = hoop_request_frame(hs, frame, size);
+
+    } else {
+        rc = hoop_response_frame(hs, frame, size);
+    }
+
+    return rc;
+}
+
+
+/*
+ * Gives queued output of one direction to the next filter and frees what
+ * was sent.  Calls the next filter only when there is something to send or
+ * the write filter holds unsent data (an empty call is an alert in nginx).
+ */
+
+ngx_int_t
+hoop_session_emit(hoop_session_t *hs, ngx_uint_t dir,
+    ngx_stream_filter_pt next)
+{
+    ngx_int_t              rc;
+    hoop_out_t            *o;
+    hoop_dir_t            *d;
+    ngx_chain_t           *out, **ll, *cl;
+    ngx_connection_t      *c, *dst;
+    ngx_stream_session_t  *s;
+
+    s = hs->session;
+    c = s->connection;
+    d = &hs->dir[dir];
+    dst = (dir == HOOP_DIR_RESPONSE) ? c : s->upstream->peer.connection;
+
+    out = NULL;
+    ll = &out;
+
+    while (d->out) {
+        o = d->out;
+        d->out = o->next;
+
+        cl = ngx_alloc_chain_link(c->pool);
+        if (cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        cl->buf = &o->buf;
+        cl->next = NULL;
+        *ll = cl;
+        ll = &cl->next;
+
+        /* append to busy, keeping send order */
+        o->next = NULL;
+
+        if (d->busy == NULL) {
+            d->busy = o;
+
+        } else {
+            hoop_out_t  *t;
+
+            for (t = d->busy; t->next; t = t->next) { /* void */ }
+            t->next = o;
+        }
+    }
+
+    d->out_last = &d->out;
+
+    if (out == NULL
+        && !(dst->buffered & (NGX_STREAM_WRITE_BUFFERED
+                              | NGX_LOWLEVEL_BUFFERED)))
+    {
+        rc = NGX_OK;
+
+    } else {
+        rc = next(s, out, dir);
+    }
+
+    while (out) {
+        cl = out->next;
+        ngx_free_chain(c->pool, out);
+        out = cl;
+    }
+
+    while (d->busy && d->busy->buf.pos == d->busy->buf.last) {
+        o = d->busy;
+        d->busy = o->next;
+        d->queued -= o->buf.last - o->buf.start;
+        hoop_out_free(o);
+    }
+
+    if (dir == HOOP_DIR_RESPONSE) {
+        c->buffered &= ~HOOP_BUFFERED;
+    }
+
+    return rc;
+}
+
+
+hoop_out_t *
+hoop_out_wrap(u_char *data, size_t size)
+{
+    hoop_out_t  *o;
+
+    o = ngx_alloc(sizeof(hoop_out_t), ngx_cycle->log);
+    if (o == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(o, sizeof(hoop_out_t));
+
+    o->data = data;
+    o->buf.start = data;
+    o->buf.pos = data;
+    o->buf.last = data + size;
+    o->buf.end = data + size;
+    o->buf.memory = 1;
+    o->buf.flush = 1;
+    o->buf.tag = (ngx_buf_tag_t) &hoop_out_wrap;
+
+    return o;
+}
+
+
+void
+hoop_out_free(hoop_out_t *o)
+{
+    if (o->data) {
+        ngx_free(o->data);
+    }
+
+    ngx_free(o);
+}
+
+
+void
+hoop_out_queue(hoop_session_t *hs, ngx_uint_t dir, hoop_out_t *o)
+{
+    hoop_dir_t  *d;
+
+    d = &hs->dir[dir];
+
+    o->next = NULL;
+    *d->out_last = o;
+    d->out_last = &o->next;
+    d->queued += o->buf.last - o->buf.start;
+}
+
+
+hoop_slot_t *
+hoop_slot_push(hoop_session_t *hs, int32_t correlation_id, int16_t api_key,
+    int16_t api_version, unsigned local)
+{
+    hoop_slot_t  *slot;
+
+    slot = hs->free_slots;
+
+    if (slot) {
+        hs->free_slots = slot->next;
+
+    } else {
+        slot = ngx_alloc(sizeof(hoop_slot_t), hs->session->connection->log);
+        if (slot == NULL) {
+            return NULL;
+        }
+    }
+
+    ngx_memzero(slot, sizeof(hoop_slot_t));
+
+    slot->correlation_id = correlation_id;
+    slot->api_key = api_key;
+    slot->api_version = api_version;
+    slot->local = local;
+
+    *hs->inflight_last = slot;
+    hs->inflight_last = &slot->next;
+    hs->ninflight++;
+
+    return slot;
+}
+
+
+/* Pops the head of the in-flight queue into the free list. */
+
+void
+hoop_slot_pop(hoop_session_t *hs)
+{
+    hoop_slot_t  *slot;
+
+    slot = hs->inflight;
+    hs->inflight = slot->next;
+
+    if (hs->inflight == NULL) {
+        hs->inflight_last = &hs->inflight;
+    }
+
+    hs->ninflight--;
+
+    slot->next = hs->free_slots;
+    hs->free_slots = slot;
+}
+
+
+/*
+ * Local answers at the head of the queue go out now; one behind a request
+ * the broker still owes waits for that response.  When called outside the
+ * response direction, the proxy is woken to write to the client.
+ */
+
+void
+hoop_slot_release_local(hoop_session_t *hs)
+{
+    ngx_uint_t         queued;
+    hoop_slot_t       *slot;
+    ngx_connection_t  *c;
+
+    queued = 0;
+
+    while (hs->inflight && hs->inflight->local && hs->inflight->answer) {
+        slot = hs->inflight;
+        hoop_out_queue(hs, HOOP_DIR_RESPONSE, slot->answer);
+        slot->answer = NULL;
+        hoop_slot_pop(hs);
+        queued = 1;
+    }
+
+    if (queued) {
+        c = hs->session->connection;
+        c->buffered |= HOOP_BUFFERED;
+        ngx_post_event(c->write, &ngx_posted_events);
+    }
+}

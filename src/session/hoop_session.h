@@ -1,0 +1,140 @@
+/*
+ * Per-connection state of a Kafka session crossing the gateway: one frame
+ * reassembler per direction, the queue of in-flight requests that keeps
+ * responses in request order, and the module's own output buffers.
+ */
+
+#ifndef _HOOP_SESSION_H_INCLUDED_
+#define _HOOP_SESSION_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_stream.h>
+
+
+#define HOOP_DIR_REQUEST     0      /* client -> broker (from_upstream 0) */
+#define HOOP_DIR_RESPONSE    1      /* broker -> client (from_upstream 1) */
+
+/*
+ * A private bit in ngx_connection_t.buffered: 0x0f is the low level (SSL),
+ * 0x10 the stream write filter.  Set while the module holds output for a
+ * connection that the proxy would otherwise consider idle.
+ */
+#define HOOP_BUFFERED        0x20
+
+/* first allocation for a frame; grown as bytes arrive, never from the size */
+#define HOOP_FRAME_CHUNK     16384
+
+
+typedef struct hoop_srv_conf_s   hoop_srv_conf_t;
+typedef struct hoop_main_conf_s  hoop_main_conf_t;
+
+
+/* hoop_broker_address NODE HOST:PORT */
+typedef struct {
+    ngx_int_t            node_id;
+    ngx_str_t            host;
+    ngx_int_t            port;
+} hoop_broker_address_t;
+
+
+struct hoop_main_conf_s {
+    ngx_array_t         *broker_addresses;   /* of hoop_broker_address_t */
+};
+
+
+struct hoop_srv_conf_s {
+    ngx_flag_t           enable;
+    size_t               max_frame_size;
+    size_t               buffer_size;
+    ngx_array_t         *broker_addresses;   /* of hoop_broker_address_t */
+};
+
+
+/*
+ * An output frame owned by the module, memory from ngx_alloc(): Kafka
+ * connections live for hours, so nothing per frame comes from c->pool.
+ */
+typedef struct hoop_out_s  hoop_out_t;
+
+struct hoop_out_s {
+    ngx_buf_t            buf;
+    u_char              *data;               /* ngx_free() when sent */
+    hoop_out_t          *next;
+};
+
+
+/* A request whose response the client is owed, in request order. */
+typedef struct hoop_slot_s  hoop_slot_t;
+
+struct hoop_slot_s {
+    int32_t              correlation_id;
+    int16_t              api_key;
+    int16_t              api_version;
+    unsigned             local:1;            /* answered by the gateway */
+    hoop_out_t          *answer;             /* local answer, when ready */
+    hoop_slot_t         *next;
+};
+
+
+/* Frame reassembly state for one direction. */
+typedef struct {
+    u_char               size_buf[4];
+    size_t               size_have;          /* bytes of size_buf filled */
+    size_t               frame_size;         /* body size, from the prefix */
+
+    u_char              *frame;              /* 4 byte prefix + body */
+    size_t               frame_alloc;
+    size_t               frame_have;         /* body bytes received */
+
+    ngx_chain_t         *pending;            /* proxy bufs not yet consumed */
+
+    hoop_out_t          *out;                /* ready, not given to next */
+    hoop_out_t         **out_last;
+    hoop_out_t          *busy;               /* given to next, not sent */
+    size_t               queued;             /* bytes in out and busy */
+
+    uint64_t             frames;
+} hoop_dir_t;
+
+
+typedef struct {
+    ngx_stream_session_t *session;
+    hoop_srv_conf_t      *conf;
+    hoop_dir_t           dir[2];
+
+    hoop_slot_t          *inflight;          /* head: oldest request */
+    hoop_slot_t         **inflight_last;
+    ngx_uint_t            ninflight;
+    hoop_slot_t          *free_slots;
+
+    unsigned              error:1;
+} hoop_session_t;
+
+
+/* Source: Kafka protocol guide, "Common Request and Response Structure". */
+ngx_int_t hoop_session_consume(hoop_session_t *hs, ngx_uint_t dir);
+ngx_int_t hoop_session_emit(hoop_session_t *hs, ngx_uint_t dir,
+    ngx_stream_filter_pt next);
+hoop_session_t *hoop_session_create(ngx_stream_session_t *s,
+    hoop_srv_conf_t *conf);
+
+/* frame handlers: one complete frame, prefix included, owned by the callee */
+ngx_int_t hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size);
+ngx_int_t hoop_response_frame(hoop_session_t *hs, u_char *frame,
+    size_t size);
+
+/* output helpers */
+hoop_out_t *hoop_out_wrap(u_char *data, size_t size);
+void hoop_out_queue(hoop_session_t *hs, ngx_uint_t dir, hoop_out_t *out);
+void hoop_out_free(hoop_out_t *out);
+
+/* in-flight queue */
+hoop_slot_t *hoop_slot_push(hoop_session_t *hs, int32_t correlation_id,
+    int16_t api_key, int16_t api_version, unsigned local);
+void hoop_slot_pop(hoop_session_t *hs);
+void hoop_slot_release_local(hoop_session_t *hs);
+
+
+#endif /* _HOOP_SESSION_H_INCLUDED_ */
