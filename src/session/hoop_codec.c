@@ -397,7 +397,9 @@ hoop_codec_address(hoop_kafka_node_t *node, const hoop_kafka_field_t *field,
     }
 
     if (host == NULL || port == NULL) {
-        return HOOP_KAFKA_WALK_SKIP;
+        /* FindCoordinator v4+: the top-level address is gone, the batched
+         * Coordinators below carry it */
+        return HOOP_KAFKA_WALK_CONTINUE;
     }
 
     id = nid ? hoop_kafka_node_int(nid) : -1;
