@@ -14,7 +14,10 @@
  * Requests use v2 in their flexible versions, else v1; only
  * ControlledShutdown v0 used v0.  Responses use v1 in flexible versions,
  * else v0; ApiVersions responses always use v0, so a client can read one
- * whatever version it asked for (KIP-511).
+ * whatever version it asked for (KIP-511).  For the same reason a broker
+ * answers an ApiVersions request newer than it knows with a v0 body
+ * (ErrorCode UNSUPPORTED_VERSION and its ApiKeys): Kafka's clients decode
+ * at the requested version and fall back to v0, and so must a proxy.
  *
  * Plain C99, no nginx.
  */

@@ -101,30 +101,8 @@ hoop_kafka_field_flags(const hoop_kafka_field_t *f, int16_t v)
 
 
 /*
- * Reading primitives.  Each checks the remaining length first.
+ * Unsigned varints: lengths, counts and tags of flexible versions.
  */
-
-static size_t
-hoop_kafka_left(const hoop_kafka_dec_t *d)
-{
-    return (size_t) (d->end - d->p);
-}
-
-
-static uint64_t
-hoop_kafka_get_be(hoop_kafka_dec_t *d, size_t n)
-{
-    uint64_t  v;
-
-    v = 0;
-
-    while (n--) {
-        v = (v << 8) | *d->p++;
-    }
-
-    return v;
-}
-
 
 int
 hoop_kafka_uvarint_decode(const uint8_t *p, size_t len, uint32_t *v)
@@ -161,6 +139,59 @@ hoop_kafka_uvarint_decode(const uint8_t *p, size_t len, uint32_t *v)
     }
 
     return -1;  /* not reached */
+}
+
+
+size_t
+hoop_kafka_uvarint_size(uint64_t v)
+{
+    size_t  n;
+
+    for (n = 1; v >= 0x80; n++) {
+        v >>= 7;
+    }
+
+    return n;
+}
+
+
+uint8_t *
+hoop_kafka_uvarint_encode(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t) (v | 0x80);
+        v >>= 7;
+    }
+
+    *p++ = (uint8_t) v;
+
+    return p;
+}
+
+
+/*
+ * Reading primitives.  Each checks the remaining length first.
+ */
+
+static size_t
+hoop_kafka_left(const hoop_kafka_dec_t *d)
+{
+    return (size_t) (d->end - d->p);
+}
+
+
+static uint64_t
+hoop_kafka_get_be(hoop_kafka_dec_t *d, size_t n)
+{
+    uint64_t  v;
+
+    v = 0;
+
+    while (n--) {
+        v = (v << 8) | *d->p++;
+    }
+
+    return v;
 }
 
 
@@ -733,33 +764,6 @@ hoop_kafka_decode(const hoop_kafka_alloc_t *a, int16_t api_key,
 /*
  * Encode
  */
-
-size_t
-hoop_kafka_uvarint_size(uint64_t v)
-{
-    size_t  n;
-
-    for (n = 1; v >= 0x80; n++) {
-        v >>= 7;
-    }
-
-    return n;
-}
-
-
-uint8_t *
-hoop_kafka_uvarint_encode(uint8_t *p, uint64_t v)
-{
-    while (v >= 0x80) {
-        *p++ = (uint8_t) (v | 0x80);
-        v >>= 7;
-    }
-
-    *p++ = (uint8_t) v;
-
-    return p;
-}
-
 
 static uint8_t *
 hoop_kafka_put_be(uint8_t *p, uint64_t v, size_t n)
@@ -1381,25 +1385,32 @@ hoop_kafka_node_set_int(hoop_kafka_node_t *node, int64_t v)
 
     switch (node->type) {
     case HOOP_KAFKA_T_BOOL:
-        lo = 0; hi = 1;
+        lo = 0;
+        hi = 1;
         break;
     case HOOP_KAFKA_T_INT8:
-        lo = INT8_MIN; hi = INT8_MAX;
+        lo = INT8_MIN;
+        hi = INT8_MAX;
         break;
     case HOOP_KAFKA_T_INT16:
-        lo = INT16_MIN; hi = INT16_MAX;
+        lo = INT16_MIN;
+        hi = INT16_MAX;
         break;
     case HOOP_KAFKA_T_UINT16:
-        lo = 0; hi = UINT16_MAX;
+        lo = 0;
+        hi = UINT16_MAX;
         break;
     case HOOP_KAFKA_T_INT32:
-        lo = INT32_MIN; hi = INT32_MAX;
+        lo = INT32_MIN;
+        hi = INT32_MAX;
         break;
     case HOOP_KAFKA_T_UINT32:
-        lo = 0; hi = UINT32_MAX;
+        lo = 0;
+        hi = UINT32_MAX;
         break;
     case HOOP_KAFKA_T_INT64:
-        lo = INT64_MIN; hi = INT64_MAX;
+        lo = INT64_MIN;
+        hi = INT64_MAX;
         break;
     default:
         return -1;

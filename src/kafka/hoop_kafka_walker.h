@@ -20,8 +20,8 @@
  * (minimal varints, null only where the version allows it, -1/1 presence
  * bytes, known tagged fields that fill their declared size, no trailing
  * bytes).  Anything else is an error, so decode-then-encode is the identity
- * on every accepted body and the proxy never forwards a body that it and
- * the broker could read differently.
+ * on every accepted body, and the gateway refuses what Kafka might read
+ * differently from it (e.g. a tagged field longer than its value).
  *
  * Plain C99, no nginx.
  */
