@@ -12,6 +12,7 @@
 #include <ngx_stream.h>
 
 #include "src/session/hoop_session.h"
+#include "src/auth/hoop_auth_conf.h"
 
 
 static void *ngx_stream_hoop_create_main_conf(ngx_conf_t *cf);
@@ -24,7 +25,11 @@ static char *ngx_stream_hoop_check_frame_size(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_stream_hoop_check_buffer_size(ngx_conf_t *cf, void *post,
     void *data);
+static ngx_int_t ngx_stream_hoop_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_stream_hoop_init(ngx_conf_t *cf);
+static ngx_int_t ngx_stream_hoop_init_process(ngx_cycle_t *cycle);
+static void ngx_stream_hoop_exit_process(ngx_cycle_t *cycle);
+static ngx_int_t ngx_stream_hoop_identify(hoop_session_t *hs);
 static ngx_int_t ngx_stream_hoop_filter(ngx_stream_session_t *s,
     ngx_chain_t *in, ngx_uint_t from_upstream);
 
@@ -38,6 +43,23 @@ static ngx_conf_post_handler_pt  ngx_stream_hoop_frame_size_post =
     ngx_stream_hoop_check_frame_size;
 static ngx_conf_post_handler_pt  ngx_stream_hoop_buffer_size_post =
     ngx_stream_hoop_check_buffer_size;
+
+
+static ngx_conf_enum_t  ngx_stream_hoop_auth[] = {
+    { ngx_string("none"), HOOP_AUTH_NONE },
+    { ngx_string("sasl"), HOOP_AUTH_SASL },
+    { ngx_string("mtls"), HOOP_AUTH_MTLS },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_stream_hoop_mtls_from[] = {
+    { ngx_string("subject"), HOOP_MTLS_SUBJECT },
+    { ngx_string("san_dns"), HOOP_MTLS_SAN_DNS },
+    { ngx_string("san_email"), HOOP_MTLS_SAN_EMAIL },
+    { ngx_string("san_uri"), HOOP_MTLS_SAN_URI },
+    { ngx_null_string, 0 }
+};
 
 
 static ngx_command_t  ngx_stream_hoop_commands[] = {
@@ -70,12 +92,103 @@ static ngx_command_t  ngx_stream_hoop_commands[] = {
       0,
       NULL },
 
+    { ngx_string("hoop_auth"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(hoop_srv_conf_t, auth),
+      &ngx_stream_hoop_auth },
+
+    { ngx_string("hoop_sasl_mechanisms"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_1MORE,
+      ngx_conf_set_str_array_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(hoop_srv_conf_t, sasl_mechanisms),
+      NULL },
+
+    { ngx_string("hoop_sasl_credentials"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1,
+      hoop_auth_conf_credentials,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("hoop_session_lifetime"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(hoop_srv_conf_t, session_lifetime),
+      NULL },
+
+    { ngx_string("hoop_oauth_jwks"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1,
+      hoop_auth_conf_jwks,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("hoop_oauth_issuer"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1,
+      hoop_auth_conf_oauth,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("hoop_oauth_audience"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1,
+      hoop_auth_conf_oauth,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("hoop_oauth_clock_skew"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1,
+      hoop_auth_conf_oauth,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("hoop_oauth_principal_claim"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1,
+      hoop_auth_conf_oauth,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("hoop_oauth_groups_claim"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1,
+      hoop_auth_conf_oauth,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("hoop_oauth_algorithms"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_1MORE,
+      hoop_auth_conf_oauth,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("hoop_mtls_principal_from"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(hoop_srv_conf_t, mtls_principal_from),
+      &ngx_stream_hoop_mtls_from },
+
+    { ngx_string("hoop_mtls_principal_rule"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE2,
+      hoop_auth_conf_mtls_rule,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
 
 static ngx_stream_module_t  ngx_stream_hoop_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_stream_hoop_preconfiguration,      /* preconfiguration */
     ngx_stream_hoop_init,                  /* postconfiguration */
 
     ngx_stream_hoop_create_main_conf,      /* create main configuration */
@@ -93,10 +206,10 @@ ngx_module_t  ngx_stream_hoop_module = {
     NGX_STREAM_MODULE,                     /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_stream_hoop_init_process,          /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_stream_hoop_exit_process,          /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -138,6 +251,10 @@ ngx_stream_hoop_create_srv_conf(ngx_conf_t *cf)
     hscf->enable = NGX_CONF_UNSET;
     hscf->max_frame_size = NGX_CONF_UNSET_SIZE;
     hscf->buffer_size = NGX_CONF_UNSET_SIZE;
+    hscf->auth = NGX_CONF_UNSET_UINT;
+    hscf->session_lifetime = NGX_CONF_UNSET_MSEC;
+    hscf->mtls_principal_from = NGX_CONF_UNSET_UINT;
+    hscf->sasl_mechanisms = NGX_CONF_UNSET_PTR;
 
     return hscf;
 }
@@ -159,7 +276,15 @@ ngx_stream_hoop_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->broker_addresses = prev->broker_addresses;
     }
 
-    return NGX_CONF_OK;
+    ngx_conf_merge_uint_value(conf->auth, prev->auth, HOOP_AUTH_NONE);
+    ngx_conf_merge_msec_value(conf->session_lifetime, prev->session_lifetime,
+                              0);
+    ngx_conf_merge_uint_value(conf->mtls_principal_from,
+                              prev->mtls_principal_from, HOOP_MTLS_SUBJECT);
+    ngx_conf_merge_ptr_value(conf->sasl_mechanisms, prev->sasl_mechanisms,
+                             NULL);
+
+    return hoop_auth_conf_merge(cf, prev, conf);
 }
 
 
@@ -283,6 +408,41 @@ invalid:
 
 
 static ngx_int_t
+ngx_stream_hoop_preconfiguration(ngx_conf_t *cf)
+{
+    return hoop_auth_add_variables(cf);
+}
+
+
+static ngx_int_t
+ngx_stream_hoop_init_process(ngx_cycle_t *cycle)
+{
+    char  err[256];
+
+    err[0] = '\0';
+
+    if (hoop_sasl_server_init(err, sizeof(err)) != 0) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                      "hoop: SASL server library: %s", err);
+        return NGX_ERROR;
+    }
+
+    if (err[0]) {
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0, "hoop: SASL: %s", err);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_stream_hoop_exit_process(ngx_cycle_t *cycle)
+{
+    hoop_sasl_server_done();
+}
+
+
+static ngx_int_t
 ngx_stream_hoop_init(ngx_conf_t *cf)
 {
     ngx_stream_next_filter = ngx_stream_top_filter;
@@ -325,6 +485,11 @@ ngx_stream_hoop_filter(ngx_stream_session_t *s, ngx_chain_t *in,
         }
 
         ngx_stream_set_ctx(s, hs, ngx_stream_hoop_module);
+
+        if (ngx_stream_hoop_identify(hs) != NGX_OK) {
+            hs->error = 1;
+            return NGX_ERROR;
+        }
     }
 
     if (hs->error) {
@@ -376,5 +541,30 @@ ngx_stream_hoop_filter(ngx_stream_session_t *s, ngx_chain_t *in,
         }
 
         return rc;
+    }
+}
+
+
+/*
+ * The identity a connection starts with: its client certificate's with
+ * hoop_auth mtls, Kafka's ANONYMOUS with none; SASL sets it later.
+ */
+
+static ngx_int_t
+ngx_stream_hoop_identify(hoop_session_t *hs)
+{
+    switch (hs->conf->auth) {
+
+    case HOOP_AUTH_MTLS:
+        return hoop_mtls_identify(hs->session, hs->conf, &hs->identity);
+
+    case HOOP_AUTH_NONE:
+        ngx_str_set(&hs->identity.principal, "ANONYMOUS");
+        hs->identity.method = "none";
+        hs->identity.authenticated = 1;
+        return NGX_OK;
+
+    default:
+        return NGX_OK;
     }
 }

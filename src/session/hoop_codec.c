@@ -131,6 +131,8 @@ hoop_codec_request(u_char *body, size_t len, hoop_request_t *req)
         return NGX_ERROR;
     }
 
+    req->pool = pool;
+
     alloc.alloc = hoop_codec_palloc;
     alloc.ctx = pool;
 
@@ -139,9 +141,10 @@ hoop_codec_request(u_char *body, size_t len, hoop_request_t *req)
 
     if (rc != HOOP_KAFKA_OK) {
         req->error = err.msg;
-        ngx_destroy_pool(pool);
         return NGX_ERROR;
     }
+
+    req->root = root;
 
     if (req->api_key == HOOP_KAFKA_API_PRODUCE) {
         acks = hoop_kafka_node_child(root, "Acks");
@@ -151,9 +154,73 @@ hoop_codec_request(u_char *body, size_t len, hoop_request_t *req)
         }
     }
 
-    ngx_destroy_pool(pool);
-
     return NGX_OK;
+}
+
+
+void
+hoop_codec_request_free(hoop_request_t *req)
+{
+    if (req->pool) {
+        ngx_destroy_pool(req->pool);
+        req->pool = NULL;
+        req->root = NULL;
+    }
+}
+
+
+hoop_kafka_node_t *
+hoop_codec_answer_start(hoop_request_t *req)
+{
+    hoop_kafka_node_t   *root;
+    hoop_kafka_alloc_t   alloc;
+
+    if (req->pool == NULL) {
+        req->pool = ngx_create_pool(4096, ngx_cycle->log);
+        if (req->pool == NULL) {
+            return NULL;
+        }
+    }
+
+    alloc.alloc = hoop_codec_palloc;
+    alloc.ctx = req->pool;
+
+    if (hoop_kafka_build(&alloc, req->api_key, req->api_version, 1, &root)
+        != HOOP_KAFKA_OK)
+    {
+        return NULL;
+    }
+
+    return root;
+}
+
+
+hoop_kafka_node_t *
+hoop_codec_answer_append(hoop_request_t *req, hoop_kafka_node_t *array)
+{
+    hoop_kafka_alloc_t  alloc;
+
+    alloc.alloc = hoop_codec_palloc;
+    alloc.ctx = req->pool;
+
+    return hoop_kafka_array_append(&alloc, array);
+}
+
+
+ngx_int_t
+hoop_codec_answer(hoop_request_t *req, hoop_kafka_node_t *root,
+    u_char **frame, size_t *size)
+{
+    int      hv;
+    u_char   hdr[16];
+    size_t   hlen;
+
+    hv = hoop_kafka_response_header_version(req->api_key, req->api_version);
+    hlen = hoop_kafka_response_header_encode(hdr + 4, hv,
+                                             req->correlation_id);
+
+    return hoop_codec_encode(root, hdr, 4 + hlen, frame, size,
+                             ngx_cycle->log);
 }
 
 

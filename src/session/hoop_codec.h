@@ -16,6 +16,9 @@
 #define HOOP_REQUEST_VERSIONS_FALLBACK  1
 
 
+struct hoop_kafka_node_s;
+
+
 typedef struct {
     int16_t              api_key;
     int16_t              api_version;
@@ -24,6 +27,8 @@ typedef struct {
     size_t               header_size;    /* request header, bytes */
     unsigned             expects_response:1;
     const char          *error;          /* static text when not NGX_OK */
+    ngx_pool_t          *pool;           /* of the tree; see _free() */
+    struct hoop_kafka_node_s  *root;     /* the decoded body */
 } hoop_request_t;
 
 
@@ -31,10 +36,34 @@ typedef struct {
  * body: a request frame without its int32 size, len bytes.  Parses the
  * request header (v0-v2) and checks the ApiKey and ApiVersion against the
  * generated tables; Produce with acks=0 expects no response.
- * Returns NGX_OK, HOOP_REQUEST_VERSIONS_FALLBACK, or NGX_ERROR with
- * req->error set.  Source: Kafka protocol guide, request header.
+ * Returns NGX_OK with req->root the decoded body (pointing into body),
+ * HOOP_REQUEST_VERSIONS_FALLBACK, or NGX_ERROR with req->error set.
+ * Release with hoop_codec_request_free() in every case.
+ * Source: Kafka protocol guide, request header.
  */
 ngx_int_t hoop_codec_request(u_char *body, size_t len, hoop_request_t *req);
+void hoop_codec_request_free(hoop_request_t *req);
+
+/*
+ * A response the gateway writes itself: hoop_codec_answer_start() builds
+ * the default tree of (api_key, version) in req's pool; set its fields,
+ * then hoop_codec_answer() encodes header and body into a whole frame
+ * from ngx_alloc().
+ */
+struct hoop_kafka_node_s *hoop_codec_answer_start(hoop_request_t *req);
+ngx_int_t hoop_codec_answer(hoop_request_t *req, struct hoop_kafka_node_s *root,
+    u_char **frame, size_t *size);
+/* appends a default element to an array of an answer being built */
+struct hoop_kafka_node_s *hoop_codec_answer_append(hoop_request_t *req,
+    struct hoop_kafka_node_s *array);
+
+/*
+ * Queues a local answer (a whole frame from ngx_alloc(), owned from here
+ * on) in request order; req NULL for raw SASL tokens.  close_after: the
+ * connection closes once it is sent, and later requests are dropped.
+ */
+ngx_int_t hoop_request_answer(hoop_session_t *hs, hoop_request_t *req,
+    u_char *answer, size_t size, ngx_uint_t close_after);
 
 /*
  * An ApiVersions response v0 (KIP-511 fallback): error UNSUPPORTED_VERSION

@@ -1,19 +1,23 @@
 /*
  * Client requests: one complete frame at a time, in arrival order.  Each
  * request is checked against the codec (known ApiKey, a version the gateway
- * can decode), gets a slot in the in-flight queue unless it expects no
- * response (Produce with acks=0), and is forwarded or answered locally.
+ * can decode), passes the authentication gate, gets a slot in the
+ * in-flight queue unless it expects no response (Produce with acks=0), and
+ * is forwarded or answered locally.
  */
 
 #include "hoop_session.h"
 #include "hoop_codec.h"
+#include "../auth/hoop_auth.h"
+
+
+static ngx_int_t hoop_request_fallback(hoop_session_t *hs,
+    hoop_request_t *req);
 
 
 ngx_int_t
 hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
 {
-    u_char            *answer;
-    size_t             answer_size;
     ngx_int_t          rc;
     hoop_out_t        *o;
     hoop_slot_t       *slot;
@@ -22,41 +26,23 @@ hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
 
     c = hs->session->connection;
 
+    if (hs->closing) {
+        /* an authentication refusal is on its way out: nothing more */
+        ngx_free(frame);
+        return NGX_OK;
+    }
+
+    if (hs->sasl_state == HOOP_SASL_RAW) {
+        return hoop_auth_raw_token(hs, frame, size);
+    }
+
     rc = hoop_codec_request(frame + 4, size - 4, &req);
 
     if (rc == HOOP_REQUEST_VERSIONS_FALLBACK) {
-        /*
-         * KIP-511: a client newer than the gateway asks ApiVersions with a
-         * version we cannot decode: answer v0-framed UNSUPPORTED_VERSION
-         * with our range, so it retries with one we know.
-         */
-        ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                      "hoop: ApiVersions v%d is newer than the gateway "
-                      "supports, answered UNSUPPORTED_VERSION",
-                      req.api_version);
-
         ngx_free(frame);
-
-        if (hoop_codec_versions_fallback(req.correlation_id, &answer,
-                                         &answer_size)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        slot = hoop_slot_push(hs, req.correlation_id, req.api_key,
-                              req.api_version, 1);
-        o = hoop_out_wrap(answer, answer_size);
-
-        if (slot == NULL || o == NULL) {
-            ngx_free(answer);
-            return NGX_ERROR;
-        }
-
-        slot->answer = o;
-        hoop_slot_release_local(hs);
-
-        return NGX_OK;
+        rc = hoop_request_fallback(hs, &req);
+        hoop_codec_request_free(&req);
+        return rc;
     }
 
     if (rc != NGX_OK) {
@@ -64,8 +50,7 @@ hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
                       "hoop: closing connection: bad Kafka request from "
                       "client: %s (ApiKey %d, ApiVersion %d, %uz bytes)",
                       req.error, req.api_key, req.api_version, size - 4);
-        ngx_free(frame);
-        return NGX_ERROR;
+        goto failed;
     }
 
     ngx_log_debug4(NGX_LOG_DEBUG_STREAM, c->log, 0,
@@ -73,14 +58,30 @@ hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
                    req.api_name, (int) req.api_version, req.correlation_id,
                    size);
 
+    if (hs->conf->auth != HOOP_AUTH_NONE) {
+        rc = hoop_auth_request(hs, &req, frame, size);
+
+        if (rc == NGX_OK) {
+            /* answered by the gateway */
+            hoop_codec_request_free(&req);
+            ngx_free(frame);
+            return NGX_OK;
+        }
+
+        if (rc == NGX_ERROR) {
+            goto failed;
+        }
+    }
+
     if (req.expects_response) {
         slot = hoop_slot_push(hs, req.correlation_id, req.api_key,
                               req.api_version, 0);
         if (slot == NULL) {
-            ngx_free(frame);
-            return NGX_ERROR;
+            goto failed;
         }
     }
+
+    hoop_codec_request_free(&req);
 
     o = hoop_out_wrap(frame, size);
     if (o == NULL) {
@@ -89,6 +90,71 @@ hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
     }
 
     hoop_out_queue(hs, HOOP_DIR_REQUEST, o);
+
+    return NGX_OK;
+
+failed:
+
+    hoop_codec_request_free(&req);
+    ngx_free(frame);
+    return NGX_ERROR;
+}
+
+
+/*
+ * KIP-511: a client newer than the gateway asks ApiVersions with a version
+ * we cannot decode: answer v0-framed UNSUPPORTED_VERSION with our range,
+ * so it retries with one we know.
+ */
+
+static ngx_int_t
+hoop_request_fallback(hoop_session_t *hs, hoop_request_t *req)
+{
+    u_char  *answer;
+    size_t   answer_size;
+
+    ngx_log_error(NGX_LOG_INFO, hs->session->connection->log, 0,
+                  "hoop: ApiVersions v%d is newer than the gateway "
+                  "supports, answered UNSUPPORTED_VERSION",
+                  req->api_version);
+
+    if (hoop_codec_versions_fallback(req->correlation_id, &answer,
+                                     &answer_size)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return hoop_request_answer(hs, req, answer, answer_size, 0);
+}
+
+
+ngx_int_t
+hoop_request_answer(hoop_session_t *hs, hoop_request_t *req, u_char *answer,
+    size_t size, ngx_uint_t close_after)
+{
+    hoop_out_t   *o;
+    hoop_slot_t  *slot;
+
+    slot = hoop_slot_push(hs, req ? req->correlation_id : 0,
+                          req ? req->api_key : -1,
+                          req ? req->api_version : -1, 1);
+    o = hoop_out_wrap(answer, size);
+
+    if (slot == NULL || o == NULL) {
+        ngx_free(answer);
+        return NGX_ERROR;
+    }
+
+    slot->answer = o;
+    slot->close_after = close_after;
+
+    if (close_after) {
+        /* nothing after a refusal reaches the broker */
+        hs->closing = 1;
+    }
+
+    hoop_slot_release_local(hs);
 
     return NGX_OK;
 }

@@ -12,6 +12,7 @@
 
 #include "hoop_session.h"
 #include "../kafka/hoop_kafka_diag.h"
+#include "../auth/hoop_auth.h"
 
 
 static void hoop_session_cleanup(void *data);
@@ -87,6 +88,11 @@ hoop_session_cleanup(void *data)
         hoop_out_list_free(d->busy);
         d->out = NULL;
         d->busy = NULL;
+    }
+
+    if (hs->mech) {
+        hoop_mech_free(hs->mech);
+        hs->mech = NULL;
     }
 
     for (slot = hs->inflight; slot; slot = next) {
@@ -365,6 +371,15 @@ hoop_session_emit(hoop_session_t *hs, ngx_uint_t dir,
 
     if (dir == HOOP_DIR_RESPONSE) {
         c->buffered &= ~HOOP_BUFFERED;
+
+        if (hs->closing && rc == NGX_OK && d->out == NULL && d->busy == NULL)
+        {
+            /* the refusal reached the client: now close, as Kafka does */
+            ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                          "hoop: closing connection after refusing "
+                          "authentication");
+            return NGX_ERROR;
+        }
     }
 
     return rc;
@@ -492,6 +507,11 @@ hoop_slot_release_local(hoop_session_t *hs)
 
     while (hs->inflight && hs->inflight->local && hs->inflight->answer) {
         slot = hs->inflight;
+
+        if (slot->close_after) {
+            hs->closing = 1;
+        }
+
         hoop_out_queue(hs, HOOP_DIR_RESPONSE, slot->answer);
         slot->answer = NULL;
         hoop_slot_pop(hs);

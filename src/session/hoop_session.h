@@ -12,6 +12,8 @@
 #include <ngx_core.h>
 #include <ngx_stream.h>
 
+#include "../auth/hoop_identity.h"
+
 
 #define HOOP_DIR_REQUEST     0      /* client -> broker (from_upstream 0) */
 #define HOOP_DIR_RESPONSE    1      /* broker -> client (from_upstream 1) */
@@ -44,11 +46,28 @@ struct hoop_main_conf_s {
 };
 
 
+/* hoop_mtls_principal_from */
+#define HOOP_MTLS_SUBJECT    0
+#define HOOP_MTLS_SAN_DNS    1
+#define HOOP_MTLS_SAN_EMAIL  2
+#define HOOP_MTLS_SAN_URI    3
+
+
+typedef struct hoop_auth_conf_s  hoop_auth_conf_t;   /* src/auth */
+
+
 struct hoop_srv_conf_s {
     ngx_flag_t           enable;
     size_t               max_frame_size;
     size_t               buffer_size;
     ngx_array_t         *broker_addresses;   /* of hoop_broker_address_t */
+
+    ngx_uint_t           auth;               /* HOOP_AUTH_* */
+    ngx_array_t         *sasl_mechanisms;    /* of ngx_str_t */
+    ngx_msec_t           session_lifetime;   /* 0: unlimited */
+    ngx_uint_t           mtls_principal_from;
+    ngx_array_t         *mtls_rules;         /* of hoop_mtls_rule_t */
+    hoop_auth_conf_t    *auth_conf;          /* credentials, JWKS, ... */
 };
 
 
@@ -73,6 +92,7 @@ struct hoop_slot_s {
     int16_t              api_key;
     int16_t              api_version;
     unsigned             local:1;            /* answered by the gateway */
+    unsigned             close_after:1;      /* close once it is sent */
     hoop_out_t          *answer;             /* local answer, when ready */
     hoop_slot_t         *next;
 };
@@ -109,7 +129,13 @@ typedef struct {
     ngx_uint_t            ninflight;
     hoop_slot_t          *free_slots;
 
+    hoop_identity_t       identity;
+    ngx_uint_t            sasl_state;        /* hoop_sasl_state_e */
+    struct hoop_mech_s   *mech;
+
     unsigned              error:1;
+    unsigned              closing:1;         /* answer sent, then close */
+    unsigned              identified:1;      /* mTLS checked */
 } hoop_session_t;
 
 
