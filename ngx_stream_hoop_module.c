@@ -169,6 +169,13 @@ static ngx_command_t  ngx_stream_hoop_commands[] = {
       0,
       NULL },
 
+    { ngx_string("hoop_upstream_sasl"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE2,
+      hoop_upstream_conf,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("hoop_mtls_principal_from"),
       NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_enum_slot,
@@ -283,6 +290,10 @@ ngx_stream_hoop_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
                               prev->mtls_principal_from, HOOP_MTLS_SUBJECT);
     ngx_conf_merge_ptr_value(conf->sasl_mechanisms, prev->sasl_mechanisms,
                              NULL);
+
+    if (conf->upstream_sasl == NULL) {
+        conf->upstream_sasl = prev->upstream_sasl;
+    }
 
     return hoop_auth_conf_merge(cf, prev, conf);
 }
@@ -431,6 +442,14 @@ ngx_stream_hoop_init_process(ngx_cycle_t *cycle)
         ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0, "hoop: SASL: %s", err);
     }
 
+    err[0] = '\0';
+
+    if (hoop_sasl_client_init(err, sizeof(err)) != 0) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                      "hoop: SASL client library: %s", err);
+        return NGX_ERROR;
+    }
+
     return NGX_OK;
 }
 
@@ -438,6 +457,7 @@ ngx_stream_hoop_init_process(ngx_cycle_t *cycle)
 static void
 ngx_stream_hoop_exit_process(ngx_cycle_t *cycle)
 {
+    hoop_sasl_client_done();
     hoop_sasl_server_done();
 }
 
@@ -497,6 +517,14 @@ ngx_stream_hoop_filter(ngx_stream_session_t *s, ngx_chain_t *in,
     }
 
     d = &hs->dir[from_upstream ? HOOP_DIR_RESPONSE : HOOP_DIR_REQUEST];
+
+    if (!from_upstream && hscf->upstream_sasl && hs->up_state == HOOP_UP_NONE)
+    {
+        if (hoop_upstream_start(hs) != NGX_OK) {
+            hs->error = 1;
+            return NGX_ERROR;
+        }
+    }
 
     for (ll = &d->pending; *ll; ll = &(*ll)->next) { /* void */ }
 

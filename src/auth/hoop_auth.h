@@ -61,6 +61,18 @@ ngx_int_t hoop_mech_step(hoop_session_t *hs, hoop_mech_t *m,
     const u_char *in, size_t len, ngx_str_t *out, ngx_str_t *reason);
 void hoop_mech_free(hoop_mech_t *m);
 
+/* The gateway's own SASL toward the broker: hoop_upstream.c */
+#define HOOP_UP_NONE        0
+#define HOOP_UP_HANDSHAKE   1
+#define HOOP_UP_AUTH        2
+#define HOOP_UP_DONE        3
+
+char *hoop_upstream_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t hoop_upstream_start(hoop_session_t *hs);
+ngx_int_t hoop_upstream_response(hoop_session_t *hs, u_char *frame,
+    size_t size);
+void hoop_upstream_cleanup(hoop_session_t *hs);
+
 /* nginx variables $hoop_principal, $hoop_groups, $hoop_auth_method */
 ngx_int_t hoop_auth_add_variables(ngx_conf_t *cf);
 

@@ -13,6 +13,7 @@
 #include "hoop_sasl_server.h"
 #include "hoop_oauthbearer.h"
 #include "hoop_jwt.h"
+#include "hoop_sasl_client.h"
 
 
 struct hoop_auth_conf_s {

@@ -30,6 +30,7 @@
 #define HOOP_JWKS_MAX_LEN      (1024 * 1024)
 #define HOOP_JWKS_MAX_KEYS     64
 #define HOOP_JWT_RSA_MIN_BITS  2048
+#define HOOP_JWT_RSA_MAX_BITS  8192     /* bounds the cost of a verify */
 #define HOOP_JWT_PATH_MAX      256
 
 /* a NumericDate far enough not to overflow time_t: 9999-12-31 */
@@ -121,6 +122,7 @@ static const hoop_jwt_alg_t *hoop_jwt_alg_find(const char *name);
 static int hoop_jwks_add_key(hoop_jwks_t *jwks, json_t *key, size_t idx,
     char *err, size_t errlen, char *note, size_t notelen, size_t *skipped);
 static int hoop_jwt_b64url_ok(const char *p, size_t len);
+static int hoop_jwk_member_ok(json_t *key, const char *name);
 static size_t hoop_jwt_b64url_decoded_len(size_t len);
 static const hoop_jwk_t *hoop_jwt_select_key(const hoop_jwks_t *jwks,
     json_t *hdr, const hoop_jwt_alg_t *alg, int *rc, char *err,
@@ -551,7 +553,11 @@ hoop_jwks_add_key(hoop_jwks_t *jwks, json_t *key, size_t idx, char *err,
         return HOOP_JWT_OK;
     }
 
-    /* a copy with the public members only: cjose never sees "d" etc. */
+    /*
+     * A copy with the public members only: cjose never sees "d" etc.
+     * Each is checked to be unpadded base64url first: cjose 0.6.2.1
+     * assert()s, killing the process, on some misplaced '=' (base64.c).
+     */
 
     pub = json_object();
     if (pub == NULL || json_object_set(pub, "kty", kty) != 0) {
@@ -559,13 +565,13 @@ hoop_jwks_add_key(hoop_jwks_t *jwks, json_t *key, size_t idx, char *err,
     }
 
     if (algs & HOOP_JWT_ALGS_RSA) {
-        if (!json_is_string(json_object_get(key, "n"))
-            || !json_is_string(json_object_get(key, "e")))
+        if (!hoop_jwk_member_ok(key, "n") || !hoop_jwk_member_ok(key, "e"))
         {
             json_decref(pub);
             return hoop_jwt_fail(err, errlen, HOOP_JWT_ERR_JWKS,
                                  "key #%zu (kid \"%s\"): RSA key without "
-                                 "\"n\" or \"e\"", idx, kidbuf);
+                                 "base64url \"n\" and \"e\"", idx,
+                                 kidbuf);
         }
 
         if (json_object_set(pub, "n", json_object_get(key, "n")) != 0
@@ -575,13 +581,13 @@ hoop_jwks_add_key(hoop_jwks_t *jwks, json_t *key, size_t idx, char *err,
         }
 
     } else {
-        if (!json_is_string(json_object_get(key, "x"))
-            || !json_is_string(json_object_get(key, "y")))
+        if (!hoop_jwk_member_ok(key, "x") || !hoop_jwk_member_ok(key, "y"))
         {
             json_decref(pub);
             return hoop_jwt_fail(err, errlen, HOOP_JWT_ERR_JWKS,
                                  "key #%zu (kid \"%s\"): EC key without "
-                                 "\"x\" or \"y\"", idx, kidbuf);
+                                 "base64url \"x\" and \"y\"", idx,
+                                 kidbuf);
         }
 
         if (json_object_set(pub, "crv", json_object_get(key, "crv")) != 0
@@ -608,11 +614,12 @@ hoop_jwks_add_key(hoop_jwks_t *jwks, json_t *key, size_t idx, char *err,
     if (algs & HOOP_JWT_ALGS_RSA) {
         bits = cjose_jwk_get_keysize(jwk, &cerr);
 
-        if (bits < HOOP_JWT_RSA_MIN_BITS) {
+        if (bits < HOOP_JWT_RSA_MIN_BITS || bits > HOOP_JWT_RSA_MAX_BITS) {
             cjose_jwk_release(jwk);
             hoop_jwt_note(note, notelen,
                           "#%zu (kid \"%s\") RSA key of %zu bits is too "
-                          "short", idx, kidbuf, bits);
+                          "%s", idx, kidbuf, bits,
+                          bits < HOOP_JWT_RSA_MIN_BITS ? "short" : "long");
             (*skipped)++;
             return HOOP_JWT_OK;
         }
@@ -902,6 +909,21 @@ hoop_jwt_b64url_ok(const char *p, size_t len)
 }
 
 
+/* a JWK member that cjose will base64url-decode: non-empty, unpadded */
+
+static int
+hoop_jwk_member_ok(json_t *key, const char *name)
+{
+    json_t  *v;
+
+    v = json_object_get(key, name);
+
+    return json_is_string(v) && json_string_length(v) > 0
+           && hoop_jwt_b64url_ok(json_string_value(v),
+                                 json_string_length(v));
+}
+
+
 static size_t
 hoop_jwt_b64url_decoded_len(size_t len)
 {
@@ -963,7 +985,12 @@ hoop_jwt_verify(const hoop_jwks_t *jwks, const hoop_jwt_policy_t *pol,
                              "token is %zu bytes, more than %zu", len, max);
     }
 
-    /* RFC 7515 section 7.1: three base64url parts separated by dots */
+    /*
+     * RFC 7515 section 7.1: three base64url parts separated by dots.
+     * Checked strictly (alphabet, no padding, possible length) before
+     * cjose decodes anything: cjose 0.6.2.1 assert()s on some malformed
+     * base64url instead of returning an error.
+     */
 
     ndots = 0;
 

@@ -195,6 +195,14 @@ hoop_codec_answer_start(hoop_request_t *req)
 }
 
 
+void
+hoop_codec_allocator(ngx_pool_t *pool, hoop_kafka_alloc_t *a)
+{
+    a->alloc = hoop_codec_palloc;
+    a->ctx = pool;
+}
+
+
 hoop_kafka_node_t *
 hoop_codec_answer_append(hoop_request_t *req, hoop_kafka_node_t *array)
 {

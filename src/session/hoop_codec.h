@@ -10,6 +10,7 @@
 
 
 #include "hoop_session.h"
+#include "../kafka/hoop_kafka_walker.h"
 
 
 /* hoop_codec_request(): the client asked ApiVersions newer than we know */
@@ -53,6 +54,9 @@ void hoop_codec_request_free(hoop_request_t *req);
 struct hoop_kafka_node_s *hoop_codec_answer_start(hoop_request_t *req);
 ngx_int_t hoop_codec_answer(hoop_request_t *req, struct hoop_kafka_node_s *root,
     u_char **frame, size_t *size);
+/* a walker arena on an nginx pool */
+void hoop_codec_allocator(ngx_pool_t *pool, hoop_kafka_alloc_t *a);
+
 /* appends a default element to an array of an answer being built */
 struct hoop_kafka_node_s *hoop_codec_answer_append(hoop_request_t *req,
     struct hoop_kafka_node_s *array);

@@ -7,6 +7,7 @@
 
 #include "hoop_session.h"
 #include "hoop_codec.h"
+#include "../auth/hoop_auth.h"
 
 
 ngx_int_t
@@ -21,6 +22,10 @@ hoop_response_frame(hoop_session_t *hs, u_char *frame, size_t size)
     ngx_connection_t  *c;
 
     c = hs->session->connection;
+
+    if (hs->conf->upstream_sasl && hs->up_state != HOOP_UP_DONE) {
+        return hoop_upstream_response(hs, frame, size);
+    }
 
     correlation_id = (int32_t) (((uint32_t) frame[4] << 24)
                                 | ((uint32_t) frame[5] << 16)

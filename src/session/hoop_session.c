@@ -45,6 +45,7 @@ hoop_session_create(ngx_stream_session_t *s, hoop_srv_conf_t *conf)
     hs->session = s;
     hs->conf = conf;
     hs->inflight_last = &hs->inflight;
+    hs->held_last = &hs->held;
 
     for (i = 0; i < 2; i++) {
         hs->dir[i].out_last = &hs->dir[i].out;
@@ -94,6 +95,8 @@ hoop_session_cleanup(void *data)
         hoop_mech_free(hs->mech);
         hs->mech = NULL;
     }
+
+    hoop_upstream_cleanup(hs);
 
     for (slot = hs->inflight; slot; slot = next) {
         next = slot->next;
@@ -369,9 +372,9 @@ hoop_session_emit(hoop_session_t *hs, ngx_uint_t dir,
         hoop_out_free(o);
     }
 
-    if (dir == HOOP_DIR_RESPONSE) {
-        c->buffered &= ~HOOP_BUFFERED;
+    dst->buffered &= ~HOOP_BUFFERED;
 
+    if (dir == HOOP_DIR_RESPONSE) {
         if (hs->closing && rc == NGX_OK && d->out == NULL && d->busy == NULL)
         {
             /* the refusal reached the client: now close, as Kafka does */
@@ -481,6 +484,7 @@ hoop_slot_pop(hoop_session_t *hs)
 
     if (hs->inflight == NULL) {
         hs->inflight_last = &hs->inflight;
+    hs->held_last = &hs->held;
     }
 
     hs->ninflight--;

@@ -54,6 +54,7 @@ struct hoop_main_conf_s {
 
 
 typedef struct hoop_auth_conf_s  hoop_auth_conf_t;   /* src/auth */
+typedef struct hoop_upstream_sasl_s  hoop_upstream_sasl_t;
 
 
 struct hoop_srv_conf_s {
@@ -68,6 +69,7 @@ struct hoop_srv_conf_s {
     ngx_uint_t           mtls_principal_from;
     ngx_array_t         *mtls_rules;         /* of hoop_mtls_rule_t */
     hoop_auth_conf_t    *auth_conf;          /* credentials, JWKS, ... */
+    hoop_upstream_sasl_t *upstream_sasl;     /* the gateway's own login */
 };
 
 
@@ -132,6 +134,14 @@ typedef struct {
     hoop_identity_t       identity;
     ngx_uint_t            sasl_state;        /* hoop_sasl_state_e */
     struct hoop_mech_s   *mech;
+
+    /* the gateway's SASL toward the broker (hoop_upstream.c) */
+    ngx_uint_t            up_state;          /* HOOP_UP_* */
+    struct hoop_sasl_client_s *up_client;
+    int32_t               up_correlation;
+    int64_t               up_lifetime;       /* broker's session, ms */
+    hoop_out_t           *held;              /* client frames waiting */
+    hoop_out_t          **held_last;
 
     unsigned              error:1;
     unsigned              closing:1;         /* answer sent, then close */
