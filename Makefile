@@ -2,8 +2,10 @@
 #
 #   make               build the module for Debian's nginx (build/ngx_stream_hoop_module.so)
 #   make NGINX_SRC=DIR build it against an nginx source tree (--with-compat)
-#   make test          unit tests, then the regression suite against a real
-#                      Kafka broker and Redis started for the run
+#   make test          unit tests, a short fuzz run of every target, then the
+#                      regression suite against a real Kafka broker and
+#                      Redis started for the run
+#   make fuzz          every libFuzzer target for ten minutes
 #   make run           a local Kafka, Redis and the gateway in front of them
 #   make codegen       regenerate src/kafka/generated from Kafka's message specs
 #   make clean
@@ -16,7 +18,7 @@ HOOP_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Werror
 
 MODULE_SRCS := config ngx_stream_hoop_module.c $(wildcard src/*/*.[ch] src/kafka/generated/*.[ch])
 
-.PHONY: all module deps test unit prove run stop codegen clean
+.PHONY: all module deps test unit fuzz-smoke fuzz prove run stop codegen clean
 
 all: module
 
@@ -66,10 +68,17 @@ codegen:
 unit:
 	$(MAKE) -C test/unit check
 
+# every libFuzzer target briefly (the test command), or longer (make fuzz)
+fuzz-smoke:
+	$(MAKE) -s -C fuzz smoke SECONDS=10
+
+fuzz:
+	$(MAKE) -C fuzz smoke SECONDS=600
+
 prove: module
 	tools/test-env prove
 
-test: module unit
+test: module unit fuzz-smoke
 	tools/test-env all
 
 run: module

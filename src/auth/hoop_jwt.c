@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -404,15 +403,15 @@ static int
 hoop_jwks_add_key(hoop_jwks_t *jwks, json_t *key, size_t idx, char *err,
     size_t errlen, char *note, size_t notelen, size_t *skipped)
 {
-    int                  found;
-    char                 pr[64], kidbuf[64];
-    size_t               i, bits;
-    json_t              *kty, *use, *ops, *op, *alg, *kid, *crv, *pub;
-    unsigned             algs;
-    cjose_err            cerr;
-    const char          *kty_s, *crv_s;
-    cjose_jwk_t         *jwk;
-    const hoop_jwt_alg_t *a;
+    int                    found;
+    char                   pr[64], kidbuf[64];
+    size_t                 i, bits;
+    json_t                *kty, *use, *ops, *op, *alg, *kid, *crv, *pub;
+    unsigned               algs;
+    cjose_err              cerr;
+    const char            *kty_s, *crv_s;
+    cjose_jwk_t           *jwk;
+    const hoop_jwt_alg_t  *a;
 
     pub = NULL;
     jwk = NULL;
@@ -707,9 +706,11 @@ hoop_jwks_file_refresh(hoop_jwks_file_t *st, const char *path, char *err,
     }
 
     if (st->seen && st->seen_errno == 0
-        && st->dev == sb.st_dev && st->ino == sb.st_ino
-        && st->size == sb.st_size && st->mtime == sb.st_mtim.tv_sec
-        && st->mtime_nsec == sb.st_mtim.tv_nsec)
+        && st->dev == (uint64_t) sb.st_dev
+        && st->ino == (uint64_t) sb.st_ino
+        && st->size == (int64_t) sb.st_size
+        && st->mtime == (int64_t) sb.st_mtim.tv_sec
+        && st->mtime_nsec == (long) sb.st_mtim.tv_nsec)
     {
         return HOOP_JWKS_UNCHANGED;
     }
@@ -730,11 +731,11 @@ hoop_jwks_file_refresh(hoop_jwks_file_t *st, const char *path, char *err,
 
     st->seen = 1;
     st->seen_errno = 0;
-    st->dev = sb.st_dev;
-    st->ino = sb.st_ino;
-    st->size = sb.st_size;
-    st->mtime = sb.st_mtim.tv_sec;
-    st->mtime_nsec = sb.st_mtim.tv_nsec;
+    st->dev = (uint64_t) sb.st_dev;
+    st->ino = (uint64_t) sb.st_ino;
+    st->size = (int64_t) sb.st_size;
+    st->mtime = (int64_t) sb.st_mtim.tv_sec;
+    st->mtime_nsec = (long) sb.st_mtim.tv_nsec;
 
     if (!S_ISREG(sb.st_mode)) {
         (void) close(fd);

@@ -32,8 +32,8 @@
 
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
-#include <sys/types.h>
 
 
 /*
@@ -60,14 +60,16 @@ typedef enum {
                                     or "alg" member */
     HOOP_JWT_ERR_SIGNATURE,      /* signature does not verify */
     HOOP_JWT_ERR_PAYLOAD,        /* claims set is not a JSON object */
-    HOOP_JWT_ERR_CLAIM_TYPE,     /* exp/nbf/iat not a number, iss/aud not
-                                    strings */
+    HOOP_JWT_ERR_CLAIM_TYPE,     /* exp, nbf or iat not a number */
     HOOP_JWT_ERR_EXP_MISSING,    /* no "exp" claim */
     HOOP_JWT_ERR_EXPIRED,        /* now > exp + skew */
     HOOP_JWT_ERR_NOT_YET_VALID,  /* now + skew < nbf */
     HOOP_JWT_ERR_IAT_FUTURE,     /* now + skew < iat */
-    HOOP_JWT_ERR_ISSUER,         /* "iss" missing or not the policy's */
-    HOOP_JWT_ERR_AUDIENCE,       /* "aud" missing or without the policy's */
+    HOOP_JWT_ERR_ISSUER,         /* "iss" missing, not a string, or not
+                                    the policy's */
+    HOOP_JWT_ERR_AUDIENCE,       /* "aud" missing, not a string or an
+                                    array of strings, or without the
+                                    policy's */
     HOOP_JWT_ERR_SUBJECT,        /* subject claim missing, empty or not a
                                     string */
     HOOP_JWT_ERR_GROUPS,         /* groups claim neither a string nor an
@@ -147,7 +149,11 @@ typedef struct {
  *   groups      ngroups strings, from the groups claim (array elements, or
  *               the space-separated words of a string), in token order;
  *               NULL when ngroups is 0
- *   exp         "exp" in seconds since the Epoch (fractions truncated)
+ *   exp         "exp" in seconds since the Epoch (fractions truncated,
+ *               clamped to 0 .. year 9999).  May be up to skew seconds
+ *               before now: a session lifetime computed from it (KIP-368
+ *               session_lifetime_ms) must be at least 1 ms, since 0 there
+ *               means "no limit".
  *   iss         "iss"
  *   kid         "kid" of the key that verified the token, or NULL when the
  *               token and the key had none
@@ -175,7 +181,7 @@ typedef struct hoop_jwks_s  hoop_jwks_t;
  *   err         on failure the reason; on success either "" or a note
  *               naming the keys that were skipped (for a log line)
  *
- * Keys kept: "kty":"RSA" (n, e; modulus of at least 2048 bits) and
+ * Keys kept: "kty":"RSA" (n, e; modulus of 2048 to 8192 bits) and
  * "kty":"EC" (crv P-256, P-384 or P-521; x, y; the point must be on the
  * curve), with "use" absent or "sig", "key_ops" absent or containing
  * "verify", and "alg" absent or an algorithm of HOOP_JWT_ALGS_SUPPORTED
@@ -183,13 +189,15 @@ typedef struct hoop_jwks_s  hoop_jwks_t;
  * ("d", "p", ...) are ignored, never loaded.
  * Keys skipped (not an error): "use":"enc", other key_ops, "kty":"oct"
  * (symmetric keys are never accepted), "kty":"OKP" (no EdDSA in cjose),
- * unknown kty, crv or alg, short RSA keys, more than 64 keys.
+ * unknown kty, crv or alg, RSA keys shorter than 2048 or longer than 8192
+ * bits, keys after the 64th.
  *
  * Returns a new set (release with hoop_jwks_free()), or NULL when the
  * document is not a JSON object with a "keys" array, when a key that looks
- * usable is malformed (bad base64url, point not on the curve), or when no
- * usable key is left; *rc (if not NULL) receives HOOP_JWT_OK,
- * HOOP_JWT_ERR_JWKS, HOOP_JWT_ERR_NO_KEYS or HOOP_JWT_ERR_NOMEM.
+ * usable is malformed (members missing, not unpadded base64url, point not
+ * on the curve), or when no usable key is left.  hoop_jwks_parse_rc()
+ * also stores HOOP_JWT_OK, HOOP_JWT_ERR_JWKS, HOOP_JWT_ERR_NO_KEYS or
+ * HOOP_JWT_ERR_NOMEM in *rc (when rc is not NULL).
  */
 hoop_jwks_t *hoop_jwks_parse(const char *json, size_t len, char *err,
     size_t errlen);
@@ -224,13 +232,15 @@ typedef struct {
     int           failed;
     int           last_rc;
 
-    /* private */
+    /* private; fixed-width so that the layout does not depend on
+       _FILE_OFFSET_BITS (nginx defines it in its headers, this file's
+       implementation does not see them) */
     int           seen;
     int           seen_errno;
-    dev_t         dev;
-    ino_t         ino;
-    off_t         size;
-    time_t        mtime;
+    uint64_t      dev;
+    uint64_t      ino;
+    int64_t       size;
+    int64_t       mtime;
     long          mtime_nsec;
 } hoop_jwks_file_t;
 
@@ -243,7 +253,11 @@ typedef struct {
 /*
  * hoop_jwks_file_refresh: re-read path when its device, inode, size or
  * modification time (with nanoseconds) differ from the last look.
- * The common case costs one stat(2).
+ * The common case costs one stat(2).  Replace the file atomically (write
+ * a temporary file, rename(2) it over the old one): a rewrite in place
+ * that keeps the size within one tick of the filesystem's clock (a few
+ * milliseconds on ext4) goes unnoticed until the next change.  Each
+ * process keeps its own state: nginx workers reload independently.
  *
  * Returns
  *   HOOP_JWKS_UNCHANGED  nothing to do: the file is as last seen (this is

@@ -306,6 +306,21 @@ hoop_mech_step_oauth(hoop_session_t *hs, hoop_mech_t *m, const u_char *in,
                          msg.token_len, now, &claims, m->err,
                          sizeof(m->err));
 
+    if (rc == HOOP_JWT_OK && msg.authzid && msg.authzid[0]
+        && ngx_strcmp(msg.authzid, claims.principal) != 0)
+    {
+        /* as Kafka's broker: an authzid must name the token's subject */
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "hoop: OAUTHBEARER refused: authzid \"%s\" is not the "
+                      "token's subject \"%s\"", msg.authzid,
+                      claims.principal);
+        hoop_oauthbearer_msg_free(&msg);
+        hoop_jwt_claims_free(&claims);
+        ngx_str_set(reason, "Authentication failed: authorization id "
+                            "differs from the token subject");
+        return NGX_DECLINED;
+    }
+
     hoop_oauthbearer_msg_free(&msg);
 
     if (rc != HOOP_JWT_OK) {
