@@ -1,6 +1,7 @@
 # ngx_stream_hoop_module
 #
 #   make               build the module for Debian's nginx (build/ngx_stream_hoop_module.so)
+#                      and the tools (build/tools/hoop-passwd)
 #   make NGINX_SRC=DIR build it against an nginx source tree (--with-compat)
 #   make test          unit tests, a short fuzz run of every target, then the
 #                      regression suite against a real Kafka broker and
@@ -18,14 +19,18 @@ HOOP_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Werror
 
 MODULE_SRCS := config ngx_stream_hoop_module.c $(wildcard src/*/*.[ch] src/kafka/generated/*.[ch])
 
-.PHONY: all module deps test unit fuzz-smoke fuzz prove run stop codegen clean
+.PHONY: all module tools deps test unit fuzz-smoke fuzz prove run stop codegen clean
 
-all: module
+all: module tools
 
 deps:
 	@tools/install-deps
 
 module: deps $(MODULE)
+
+# hoop-passwd and the other command-line tools, into build/tools
+tools: deps
+	$(MAKE) -s -C tools
 
 ifeq ($(NGINX_SRC),)
 # Debian's nginx-dev: configure a copy of /usr/share/nginx/src with the same
@@ -78,7 +83,7 @@ fuzz:
 prove: module
 	tools/test-env prove
 
-test: module unit fuzz-smoke
+test: module tools unit fuzz-smoke
 	tools/test-env all
 
 run: module

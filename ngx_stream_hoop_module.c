@@ -101,9 +101,9 @@ static ngx_command_t  ngx_stream_hoop_commands[] = {
 
     { ngx_string("hoop_sasl_mechanisms"),
       NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_1MORE,
-      ngx_conf_set_str_array_slot,
+      hoop_auth_conf_mechanisms,
       NGX_STREAM_SRV_CONF_OFFSET,
-      offsetof(hoop_srv_conf_t, sasl_mechanisms),
+      0,
       NULL },
 
     { ngx_string("hoop_sasl_credentials"),

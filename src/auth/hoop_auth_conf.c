@@ -43,6 +43,41 @@ hoop_auth_conf_free_jwks(void *data)
 }
 
 
+/* hoop_sasl_mechanisms NAME ...; */
+
+char *
+hoop_auth_conf_mechanisms(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    hoop_srv_conf_t *hscf = conf;
+
+    ngx_str_t   *value, *m;
+    ngx_uint_t   i;
+
+    if (hscf->sasl_mechanisms != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    hscf->sasl_mechanisms = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                             sizeof(ngx_str_t));
+    if (hscf->sasl_mechanisms == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        m = ngx_array_push(hscf->sasl_mechanisms);
+        if (m == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *m = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /* hoop_sasl_credentials FILE; */
 
 char *

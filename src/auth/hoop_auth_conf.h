@@ -29,6 +29,8 @@ struct hoop_auth_conf_s {
 };
 
 
+char *hoop_auth_conf_mechanisms(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 char *hoop_auth_conf_credentials(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *hoop_auth_conf_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
