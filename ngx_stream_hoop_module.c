@@ -584,7 +584,16 @@ ngx_stream_hoop_identify(hoop_session_t *hs)
     switch (hs->conf->auth) {
 
     case HOOP_AUTH_MTLS:
-        return hoop_mtls_identify(hs->session, hs->conf, &hs->identity);
+        if (hoop_mtls_identify(hs->session, hs->conf, &hs->identity)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, hs->session->connection->log, 0,
+                      "hoop: client certificate identifies \"%V\"",
+                      &hs->identity.principal);
+        return NGX_OK;
 
     case HOOP_AUTH_NONE:
         ngx_str_set(&hs->identity.principal, "ANONYMOUS");

@@ -79,6 +79,7 @@ hoop_sasl_handshake(hoop_session_t *hs, hoop_request_t *req)
     size_t              len;
     ngx_str_t           mech, *m;
     ngx_uint_t          i, ok;
+    ngx_array_t        *mechs;
     ngx_connection_t   *c;
     hoop_kafka_node_t  *root, *arr, *e;
     const uint8_t      *p;
@@ -98,9 +99,10 @@ hoop_sasl_handshake(hoop_session_t *hs, hoop_request_t *req)
     /* the mechanisms the gateway offers, whatever the outcome */
 
     arr = hoop_kafka_node_child(root, "Mechanisms");
-    m = hs->conf->sasl_mechanisms->elts;
+    mechs = hs->conf->sasl_mechanisms;     /* NULL unless hoop_auth sasl */
+    m = mechs ? mechs->elts : NULL;
 
-    for (i = 0; i < hs->conf->sasl_mechanisms->nelts; i++) {
+    for (i = 0; mechs && i < mechs->nelts; i++) {
         e = hoop_codec_answer_append(req, arr);
         if (e == NULL
             || hoop_kafka_node_set_string(e, m[i].data, m[i].len) != 0)
