@@ -250,8 +250,8 @@ hoop_b64_value(int c)
 long
 hoop_b64_decode(uint8_t *dst, size_t dstlen, const char *src, size_t len)
 {
-    size_t    i, n, pad, out;
-    int       c, k;
+    size_t    i, k, n, pad, out;
+    int       c;
     uint32_t  v;
 
     if (len % 4 != 0) {
@@ -789,8 +789,8 @@ hoop_cred_set_parse(const char *buf, size_t len, char *err, size_t errlen)
     json_error_t      jerr;
     const char       *p, *end, *nl, *b, *e;
     size_t            cap, i, k;
-    unsigned          line;
-    int               rc, idx;
+    unsigned          line, seen;
+    int               rc;
     char              msg[256], esc[64];
     EVP_MD_CTX       *md;
 
@@ -811,6 +811,7 @@ hoop_cred_set_parse(const char *buf, size_t len, char *err, size_t errlen)
 
     cap = 0;
     line = 0;
+    seen = 0;
     p = buf;
     end = buf + len;
 
@@ -870,25 +871,26 @@ hoop_cred_set_parse(const char *buf, size_t len, char *err, size_t errlen)
         }
     }
 
-    /* fake credentials look like those of the first user that has one */
+    /* fake credentials look like those of the first user (in file order)
+     * that has one of the kind */
 
-    for (k = 0; k < 3; k++) {
-        for (i = 0; i < set->nusers; i++) {
-            cred = &set->users[i];
+    for (i = 0; i < set->nusers; i++) {
+        cred = &set->users[i];
 
-            if (k == 0 && (cred->has & HOOP_CRED_WANT_PLAIN)) {
-                set->fake_plain_md = cred->plain_md;
-                set->fake_plain_iterations = cred->plain_iterations;
-                set->fake_plain_salt_len = cred->plain_salt_len;
-                break;
-            }
+        if ((cred->has & HOOP_CRED_WANT_PLAIN) && !(seen & 1)) {
+            set->fake_plain_md = cred->plain_md;
+            set->fake_plain_iterations = cred->plain_iterations;
+            set->fake_plain_salt_len = cred->plain_salt_len;
+            seen |= 1;
+        }
 
-            idx = (int) k - 1;
-
-            if (k > 0 && (cred->has & (HOOP_CRED_WANT_SCRAM_256 << idx))) {
-                set->fake_scram_iterations[idx] = cred->scram[idx].iterations;
-                set->fake_scram_salt_len[idx] = cred->scram[idx].salt_len;
-                break;
+        for (k = 0; k < 2; k++) {
+            if ((cred->has & (HOOP_CRED_WANT_SCRAM_256 << k))
+                && !(seen & (2u << k)))
+            {
+                set->fake_scram_iterations[k] = cred->scram[k].iterations;
+                set->fake_scram_salt_len[k] = cred->scram[k].salt_len;
+                seen |= 2u << k;
             }
         }
     }
@@ -1285,12 +1287,15 @@ hoop_cred_entry_create(const char *user, const char *const *groups,
         }
     }
 
-    if (pwlen == 0) {
-        hoop_cred_err(err, errlen, "empty password");
+    if (pwlen == 0 || pwlen > HOOP_CRED_PASS_MAX) {
+        hoop_cred_err(err, errlen, "the password must be 1..%d bytes",
+                      HOOP_CRED_PASS_MAX);
         return NULL;
     }
 
-    if ((mechs & HOOP_CRED_WANT_ALL) == 0 || (mechs & ~HOOP_CRED_WANT_ALL)) {
+    if ((mechs & HOOP_CRED_WANT_ALL) == 0
+        || (mechs & ~(unsigned) HOOP_CRED_WANT_ALL) != 0)
+    {
         hoop_cred_err(err, errlen, "no mechanism selected");
         return NULL;
     }

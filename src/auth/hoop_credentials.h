@@ -96,6 +96,7 @@ const char *hoop_sasl_mech_name(hoop_sasl_mech_t mech);
 #define HOOP_CRED_ITER_DEFAULT      4096
 #define HOOP_CRED_SALT_DEFAULT      24
 #define HOOP_CRED_FILE_MAX          (64 * 1024 * 1024)
+#define HOOP_CRED_PASS_MAX          1024   /* hoop_cred_entry_create() */
 
 /* hash functions */
 #define HOOP_CRED_MD_SHA256         1

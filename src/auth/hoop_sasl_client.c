@@ -72,6 +72,14 @@ static sasl_callback_t  hoop_sasl_client_global_cbs[] = {
     { SASL_CB_LIST_END, NULL, NULL }
 };
 
+/* what a real exchange provides, for listing mechanisms (never called) */
+static sasl_callback_t  hoop_sasl_client_probe_cbs[] = {
+    { SASL_CB_AUTHNAME, HOOP_CYRUS_CB(hoop_sasl_client_simple), NULL },
+    { SASL_CB_USER, HOOP_CYRUS_CB(hoop_sasl_client_simple), NULL },
+    { SASL_CB_PASS, HOOP_CYRUS_CB(hoop_sasl_client_secret), NULL },
+    { SASL_CB_LIST_END, NULL, NULL }
+};
+
 
 /* --- process set-up ------------------------------------------------------- */
 
@@ -85,8 +93,9 @@ hoop_sasl_client_init(char *err, size_t errlen)
     };
     int                             rc;
     size_t                          i, n;
-    const char                    **list;
-    const char                     *name;
+    sasl_conn_t                    *conn;
+    sasl_security_properties_t      sp;
+    const char                     *list, *p, *name;
     char                            note[256];
 
     if (err != NULL && errlen > 0) {
@@ -107,19 +116,33 @@ hoop_sasl_client_init(char *err, size_t errlen)
         return -1;
     }
 
-    /* which of ours the loaded plugins offer */
+    /* which of ours the loaded plugins offer to a client that has a
+     * user name and a password */
 
     hoop_sasl_client_mechs = 0;
-    list = sasl_global_listmech();
+    conn = NULL;
+    memset(&sp, 0, sizeof(sp));
 
-    for (i = 0; list != NULL && list[i] != NULL; i++) {
-        n = strlen(list[i]);
+    if (sasl_client_new(HOOP_CYRUS_SERVICE, HOOP_CYRUS_PEER, NULL, NULL,
+                        hoop_sasl_client_probe_cbs, 0, &conn) == SASL_OK
+        && sasl_setprop(conn, SASL_SEC_PROPS, &sp) == SASL_OK
+        && sasl_listmech(conn, NULL, "", " ", "", &list, NULL, NULL)
+           == SASL_OK)
+    {
+        for (p = list; *p != '\0'; p += n) {
+            p += strspn(p, " ");
+            n = strcspn(p, " ");
 
-        for (rc = 0; rc < 3; rc++) {
-            if (hoop_sasl_mech_parse(list[i], n) == all[rc]) {
-                hoop_sasl_client_mechs |= 1u << all[rc];
+            for (i = 0; i < 3; i++) {
+                if (hoop_sasl_mech_parse(p, n) == all[i]) {
+                    hoop_sasl_client_mechs |= 1u << all[i];
+                }
             }
         }
+    }
+
+    if (conn != NULL) {
+        sasl_dispose(&conn);
     }
 
     note[0] = '\0';

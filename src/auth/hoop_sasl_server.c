@@ -153,29 +153,53 @@ static sasl_auxprop_plug_t  hoop_cyrus_auxprop = {
 
 /* --- process set-up ------------------------------------------------------- */
 
+/* does Cyrus offer name to servers (its plugins, our mech_list)? */
+
 static int
 hoop_cyrus_has_mech(const char *name)
 {
-    const char  **list;
-    size_t        i;
+    sasl_conn_t                 *conn;
+    sasl_security_properties_t   sp;
+    const char                  *list, *p;
+    size_t                       len;
+    int                          found;
 
-    list = sasl_global_listmech();
+    if (sasl_server_new(HOOP_CYRUS_SERVICE, HOOP_CYRUS_FQDN, NULL, NULL, NULL,
+                        NULL, 0, &conn) != SASL_OK)
+    {
+        return 0;
+    }
 
-    for (i = 0; list != NULL && list[i] != NULL; i++) {
-        if (strcmp(list[i], name) == 0) {
-            return 1;
+    memset(&sp, 0, sizeof(sp));
+    found = 0;
+    len = strlen(name);
+
+    if (sasl_setprop(conn, SASL_SEC_PROPS, &sp) == SASL_OK
+        && sasl_listmech(conn, NULL, "", " ", "", &list, NULL, NULL)
+           == SASL_OK)
+    {
+        for (p = list; (p = strstr(p, name)) != NULL; p += len) {
+            if ((p == list || p[-1] == ' ')
+                && (p[len] == '\0' || p[len] == ' '))
+            {
+                found = 1;
+                break;
+            }
         }
     }
 
-    return 0;
+    sasl_dispose(&conn);
+
+    return found;
 }
 
 
 int
 hoop_sasl_server_init(char *err, size_t errlen)
 {
-    int   rc;
-    char  note[256];
+    int     rc;
+    size_t  n;
+    char    note[256];
 
     if (err != NULL && errlen > 0) {
         err[0] = '\0';
@@ -239,6 +263,11 @@ hoop_sasl_server_init(char *err, size_t errlen)
         } else {
             hoop_cyrus_ok = 1;
         }
+    }
+
+    n = strlen(note);
+    if (n >= 2 && note[n - 2] == ';') {
+        note[n - 2] = '\0';
     }
 
     if (err != NULL && errlen > 0) {
