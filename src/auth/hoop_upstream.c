@@ -39,6 +39,7 @@ static ngx_int_t hoop_upstream_read_secret(hoop_upstream_sasl_t *us,
 static ngx_int_t hoop_upstream_send(hoop_session_t *hs, int16_t api_key,
     int16_t version, const u_char *data, size_t len);
 static ngx_int_t hoop_upstream_release(hoop_session_t *hs);
+static void hoop_upstream_wake(hoop_session_t *hs);
 
 
 /* hoop_upstream_sasl PLAIN|SCRAM-SHA-256|SCRAM-SHA-512 SECRET_FILE; */
@@ -420,7 +421,21 @@ hoop_upstream_send(hoop_session_t *hs, int16_t api_key, int16_t version,
 
     hoop_out_queue(hs, HOOP_DIR_REQUEST, o);
 
+    /* sent from a broker response too: wake the proxy's upstream side */
+    hoop_upstream_wake(hs);
+
     return NGX_OK;
+}
+
+
+static void
+hoop_upstream_wake(hoop_session_t *hs)
+{
+    ngx_connection_t  *pc;
+
+    pc = hs->session->upstream->peer.connection;
+    pc->buffered |= HOOP_BUFFERED;
+    ngx_post_event(pc->write, &ngx_posted_events);
 }
 
 
@@ -432,8 +447,7 @@ hoop_upstream_send(hoop_session_t *hs, int16_t api_key, int16_t version,
 static ngx_int_t
 hoop_upstream_release(hoop_session_t *hs)
 {
-    hoop_out_t        *o;
-    ngx_connection_t  *pc;
+    hoop_out_t  *o;
 
     while (hs->held) {
         o = hs->held;
@@ -443,9 +457,7 @@ hoop_upstream_release(hoop_session_t *hs)
 
     hs->held_last = &hs->held;
 
-    pc = hs->session->upstream->peer.connection;
-    pc->buffered |= HOOP_BUFFERED;
-    ngx_post_event(pc->write, &ngx_posted_events);
+    hoop_upstream_wake(hs);
 
     return NGX_OK;
 }
