@@ -58,7 +58,7 @@ hoop_sasl_credentials $TEST_NGINX_CREDENTIALS;
 proxy_pass $TEST_NGINX_KAFKASASL_BOOTSTRAP;
 CONF
 
-plan tests => hoop_test_count() + 5;
+plan tests => hoop_test_count() + 7;
 
 run_tests();
 
@@ -106,6 +106,36 @@ SKIP: {
     my $log = hoop_nginx_stop($ng);
     like($log, qr/broker refused the gateway's SASL SCRAM-SHA-256 credentials/,
          'the refusal is logged');
+}
+
+# --- KIP-368 upstream: the broker's sessions end (connections.max.reauth.ms,
+# 8 s in make test): the gateway re-authenticates on a live connection ----
+
+SKIP: {
+    skip 'requires kafkasasl', 2 unless $PW || !$ENV{HOOP_TEST_REQUIRE_ALL};
+    my $ng = hoop_nginx_start(log_level => 'info',
+        stream_config => "hoop_broker_address 1 127.0.0.1:\$TEST_NGINX_SERVER_PORT;\n"
+                         . "hoop_upstream_sasl SCRAM-SHA-512 $SECRETS/gateway;",
+        stream_server_config => $GW);
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$ng->{port}")
+        or die "connect: $!";
+    print $s sasl_login();
+    for (1 .. 2) { my $l; $s->read($l, 4); $s->read(my $b, unpack 'l>', $l); }
+    my $ok = 0;
+    for my $i (1 .. 12) {           # 12 s: longer than the broker's session
+        print $s metadata_request(version => 12, correlation_id => 100 + $i,
+                                  topics => undef);
+        my ($l, $b) = ('', '');
+        last unless $s->read($l, 4) == 4;
+        $s->read($b, unpack 'l>', $l);
+        $ok++ if unpack('l>', $b) == 100 + $i;
+        sleep 1;
+    }
+    close $s;
+    my $log = hoop_nginx_stop($ng);
+    is($ok, 12, 'a live connection outlives the broker session lifetime');
+    like($log, qr/gateway re-authenticating to the broker before its session ends/,
+         'by re-authenticating upstream');
 }
 
 __DATA__

@@ -66,12 +66,20 @@ void hoop_mech_free(hoop_mech_t *m);
 #define HOOP_UP_HANDSHAKE   1
 #define HOOP_UP_AUTH        2
 #define HOOP_UP_DONE        3
+#define HOOP_UP_REAUTH      4      /* due: waiting for in-flight answers */
 
 char *hoop_upstream_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t hoop_upstream_start(hoop_session_t *hs);
 ngx_int_t hoop_upstream_response(hoop_session_t *hs, u_char *frame,
     size_t size);
+ngx_int_t hoop_upstream_forward(hoop_session_t *hs, hoop_out_t *o,
+    ngx_uint_t expects_response);
+ngx_int_t hoop_upstream_answered(hoop_session_t *hs);
 void hoop_upstream_cleanup(hoop_session_t *hs);
+
+/* the broker's answers belong to the gateway's own exchange */
+#define hoop_upstream_owns_response(hs)                                      \
+    ((hs)->up_state == HOOP_UP_HANDSHAKE || (hs)->up_state == HOOP_UP_AUTH)
 
 /* nginx variables $hoop_principal, $hoop_groups, $hoop_auth_method */
 ngx_int_t hoop_auth_add_variables(ngx_conf_t *cf);

@@ -1,8 +1,23 @@
 /*
- * SASL server side: PLAIN here, SCRAM-SHA-256 with GNU SASL, SCRAM-SHA-512
- * with Cyrus SASL.  See hoop_sasl_server.h.
+ * SASL server side: PLAIN (RFC 4616) and SCRAM-SHA-256 / SCRAM-SHA-512
+ * (RFC 5802, RFC 7677, Kafka KIP-84), all here, on OpenSSL primitives.
+ * See hoop_sasl_server.h.
  *
- * Plain C99 + libgsasl + libsasl2 + OpenSSL; no nginx.
+ * SCRAM data flow (RFC 5802 sections 3 and 7), per exchange:
+ *
+ *   client-first   gs2-header client-first-bare     kept: gs2 header, bare
+ *   server-first   r=c-nonce s-nonce,s=SALT,i=ITER  kept: all of it
+ *   client-final   c=B64(gs2),r=NONCE[,ext],p=PROOF
+ *   server-final   v=B64(ServerSignature)
+ *
+ *   AuthMessage     := client-first-bare "," server-first ","
+ *                      client-final-without-proof       (bytes as sent)
+ *   ClientSignature := HMAC(StoredKey, AuthMessage)
+ *   ClientKey       := PROOF XOR ClientSignature
+ *   accept iff H(ClientKey) == StoredKey                (CRYPTO_memcmp)
+ *   ServerSignature := HMAC(ServerKey, AuthMessage)
+ *
+ * Plain C99 + OpenSSL (libcrypto); no nginx.
  */
 
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
@@ -14,10 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsasl.h>
 #include <openssl/crypto.h>
-#include <sasl/sasl.h>
-#include <sasl/saslplug.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "hoop_credentials.h"
 #include "hoop_sasl_server.h"
@@ -41,15 +56,20 @@
 #define HOOP_SASL_MSG_INTERNAL                                                \
     "Authentication failed: internal error"
 
-/* Cyrus names: our auxprop plugin, the application and service */
-#define HOOP_CYRUS_AUXPROP   "hoop"
-#define HOOP_CYRUS_APPNAME   "hoop"
-#define HOOP_CYRUS_SERVICE   "kafka"
-#define HOOP_CYRUS_FQDN      "hoop-gateway"
+/* base64 length of n bytes, without the NUL */
+#define HOOP_B64_LEN(n)            (4 * (((n) + 2) / 3))
 
-/* Cyrus stores callbacks as int (*)(void); going through void (*)(void)
- * tells the compiler the cast is deliberate */
-#define HOOP_CYRUS_CB(f)     ((sasl_callback_ft) (void (*)(void)) (f))
+/* s-nonce: RAND_bytes, base64 without padding (printable, no ',') */
+#define HOOP_SCRAM_SNONCE_RAW      18
+#define HOOP_SCRAM_SNONCE_LEN      HOOP_B64_LEN(HOOP_SCRAM_SNONCE_RAW)
+
+/* gs2 header "n," ["a=" saslname] ",": an authzid of HOOP_CRED_NAME_MAX
+ * bytes takes at most 3 bytes a byte when escaped */
+#define HOOP_SCRAM_GS2_MAX         (2 + 2 + 3 * HOOP_CRED_NAME_MAX + 1)
+
+/* ",s=" salt ",i=" iterations, at most */
+#define HOOP_SCRAM_SF_TAIL_MAX                                                \
+    (3 + HOOP_B64_LEN(HOOP_CRED_SALT_MAX) + 3 + 10)
 
 
 typedef enum {
@@ -70,14 +90,24 @@ struct hoop_sasl_server_s {
 
     char                          user[HOOP_CRED_NAME_MAX + 1];
     size_t                        user_len;
-    hoop_cred_scram_t             scram;
 
-    Gsasl_session                *gs;
-    char                         *gs_out;       /* gsasl_free() */
+    /* SCRAM: what client-final is checked against */
+    const EVP_MD                 *md;
+    hoop_cred_scram_t             scram;        /* secret: wiped */
+    char                          gs2[HOOP_SCRAM_GS2_MAX + 1];
+    size_t                        gs2_len;
 
-    sasl_conn_t                  *cy;
-    sasl_callback_t               cy_cbs[2];
-    char                         *cy_authpw;    /* authPassword value */
+    /* malloc()ed: client-first-bare "," server-first "," and, once
+     * client-final came, client-final-without-proof: the AuthMessage */
+    uint8_t                      *auth;
+    size_t                        auth_len;
+    size_t                        sf_off;       /* server-first in auth */
+    size_t                        sf_len;
+    size_t                        nonce_off;    /* c-nonce s-nonce in auth */
+    size_t                        nonce_len;
+
+    char                          final[2 + HOOP_B64_LEN(HOOP_CRED_KEY_MAX)
+                                        + 1];  /* server-final */
 
     const uint8_t                *out;
     size_t                        outlen;
@@ -87,18 +117,34 @@ struct hoop_sasl_server_s {
 };
 
 
+/* client-first-message, parsed; pointers into the message */
 typedef struct {
-    unsigned                      cbflag;       /* 'n' or 'y' */
+    size_t                        gs2_len;
+    const uint8_t                *bare;
+    size_t                        bare_len;
+    const uint8_t                *nonce;        /* c-nonce */
+    size_t                        nonce_len;
     char                          user[HOOP_CRED_NAME_MAX + 1];
     size_t                        user_len;
     char                          authzid[HOOP_CRED_NAME_MAX + 1];
     size_t                        authzid_len;
-} hoop_sasl_scram_first_t;
+} hoop_scram_first_t;
+
+
+#ifdef HOOP_SASL_SERVER_TEST
+/*
+ * Tests only (test/unit/sasl.mk builds with -DHOOP_SASL_SERVER_TEST):
+ * when not NULL, the s-nonce of the next server-first instead of a random
+ * one, to replay the RFC 7677 example.  Never in the module.
+ */
+extern const char  *hoop_sasl_server_test_snonce;
+const char         *hoop_sasl_server_test_snonce;
+#endif
 
 
 static unsigned     hoop_sasl_server_inits;
-static Gsasl       *hoop_gsasl;
-static int          hoop_cyrus_ok;
+static int          hoop_scram256_ok;
+static int          hoop_scram512_ok;
 
 static int hoop_sasl_server_fail(hoop_sasl_server_t *s, const char *msg,
     const char *fmt, ...)
@@ -108,98 +154,73 @@ static int hoop_sasl_server_fail(hoop_sasl_server_t *s, const char *msg,
     ;
 static hoop_sasl_rc_t hoop_sasl_plain_step(hoop_sasl_server_t *s,
     const uint8_t *in, size_t inlen);
-static hoop_sasl_rc_t hoop_sasl_scram_first(hoop_sasl_server_t *s,
+static const EVP_MD *hoop_scram_md(hoop_sasl_mech_t mech);
+static int hoop_scram_selftest(const EVP_MD *md, const char *hex);
+static hoop_sasl_rc_t hoop_scram_first(hoop_sasl_server_t *s,
     const uint8_t *in, size_t inlen);
-static hoop_sasl_rc_t hoop_sasl_scram_final(hoop_sasl_server_t *s,
+static hoop_sasl_rc_t hoop_scram_final(hoop_sasl_server_t *s,
     const uint8_t *in, size_t inlen);
-static int hoop_sasl_scram_first_parse(hoop_sasl_server_t *s,
-    const uint8_t *in, size_t inlen, hoop_sasl_scram_first_t *cf);
-static int hoop_sasl_saslname(const uint8_t *p, size_t len, char *dst,
+static int hoop_scram_first_parse(hoop_sasl_server_t *s, const uint8_t *in,
+    size_t inlen, hoop_scram_first_t *cf);
+static const uint8_t *hoop_scram_extensions(const uint8_t *p,
+    const uint8_t *end, int *token);
+static const uint8_t *hoop_scram_printable(const uint8_t *p,
+    const uint8_t *end);
+static int hoop_scram_saslname(const uint8_t *p, size_t len, char *dst,
     size_t *dstlen);
-static int hoop_gsasl_callback(Gsasl *ctx, Gsasl_session *sctx,
-    Gsasl_property prop);
-static int hoop_cyrus_has_mech(const char *name);
-static int hoop_cyrus_getopt(void *context, const char *plugin_name,
-    const char *option, const char **result, unsigned *len);
-static int hoop_cyrus_log(void *context, int level, const char *message);
-static int hoop_cyrus_authorize(sasl_conn_t *conn, void *context,
-    const char *requested_user, unsigned rlen, const char *auth_identity,
-    unsigned alen, const char *def_realm, unsigned urlen,
-    struct propctx *propctx);
-static int hoop_cyrus_auxprop_init(const sasl_utils_t *utils,
-    int max_version, int *out_version, sasl_auxprop_plug_t **plug,
-    const char *plugname);
-static int hoop_cyrus_auxprop_lookup(void *glob_context,
-    sasl_server_params_t *sparams, unsigned flags, const char *user,
-    unsigned ulen);
-
-
-static sasl_callback_t  hoop_cyrus_global_cbs[] = {
-    { SASL_CB_GETOPT, HOOP_CYRUS_CB(hoop_cyrus_getopt), NULL },
-    { SASL_CB_LOG, HOOP_CYRUS_CB(hoop_cyrus_log), NULL },
-    { SASL_CB_LIST_END, NULL, NULL }
-};
-
-static sasl_auxprop_plug_t  hoop_cyrus_auxprop = {
-    0,                                  /* features */
-    0,                                  /* spare_int1 */
-    NULL,                               /* glob_context */
-    NULL,                               /* auxprop_free */
-    hoop_cyrus_auxprop_lookup,
-    HOOP_CYRUS_AUXPROP,                 /* name */
-    NULL                                /* auxprop_store */
-};
+static hoop_sasl_rc_t hoop_scram_refuse(hoop_sasl_server_t *s,
+    const char *check);
 
 
 /* --- process set-up ------------------------------------------------------- */
 
-/* does Cyrus offer name to servers (its plugins, our mech_list)? */
+static const EVP_MD *
+hoop_scram_md(hoop_sasl_mech_t mech)
+{
+    switch (mech) {
+    case HOOP_SASL_MECH_SCRAM_SHA_256:
+        return EVP_sha256();
+    case HOOP_SASL_MECH_SCRAM_SHA_512:
+        return EVP_sha512();
+    default:
+        return NULL;
+    }
+}
+
+
+/* RFC 4231 section 4.3 (test case 2): HMAC(md, "Jefe", "what do ya want
+ * for nothing?") must be hex; 1 if OpenSSL computes it, else 0 */
 
 static int
-hoop_cyrus_has_mech(const char *name)
+hoop_scram_selftest(const EVP_MD *md, const char *hex)
 {
-    sasl_conn_t                 *conn;
-    sasl_security_properties_t   sp;
-    const char                  *list, *p;
-    size_t                       len;
-    int                          found;
+    static const char  data[] = "what do ya want for nothing?";
+    uint8_t            mac[EVP_MAX_MD_SIZE];
+    unsigned           n, i;
+    char               buf[2 * EVP_MAX_MD_SIZE + 1];
 
-    if (sasl_server_new(HOOP_CYRUS_SERVICE, HOOP_CYRUS_FQDN, NULL, NULL, NULL,
-                        NULL, 0, &conn) != SASL_OK)
+    n = 0;
+
+    if (md == NULL
+        || HMAC(md, "Jefe", 4, (const uint8_t *) data, sizeof(data) - 1, mac,
+                &n) == NULL
+        || 2 * (size_t) n != strlen(hex))
     {
         return 0;
     }
 
-    memset(&sp, 0, sizeof(sp));
-    found = 0;
-    len = strlen(name);
-
-    if (sasl_setprop(conn, SASL_SEC_PROPS, &sp) == SASL_OK
-        && sasl_listmech(conn, NULL, "", " ", "", &list, NULL, NULL)
-           == SASL_OK)
-    {
-        for (p = list; (p = strstr(p, name)) != NULL; p += len) {
-            if ((p == list || p[-1] == ' ')
-                && (p[len] == '\0' || p[len] == ' '))
-            {
-                found = 1;
-                break;
-            }
-        }
+    for (i = 0; i < n; i++) {
+        snprintf(buf + 2 * i, 3, "%02x", mac[i]);
     }
 
-    sasl_dispose(&conn);
-
-    return found;
+    return memcmp(buf, hex, 2 * (size_t) n) == 0;
 }
 
 
 int
 hoop_sasl_server_init(char *err, size_t errlen)
 {
-    int     rc;
-    size_t  n;
-    char    note[256];
+    char  note[160];
 
     if (err != NULL && errlen > 0) {
         err[0] = '\0';
@@ -211,63 +232,19 @@ hoop_sasl_server_init(char *err, size_t errlen)
 
     note[0] = '\0';
 
-    /* GNU SASL for SCRAM-SHA-256: 2.0 reads StoredKey/ServerKey */
+    hoop_scram256_ok = hoop_scram_selftest(EVP_sha256(),
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 
-    if (gsasl_check_version("2.0.0") == NULL) {
-        snprintf(note, sizeof(note), "SCRAM-SHA-256 disabled: libgsasl %s "
-                 "is older than 2.0.0; ", gsasl_check_version(NULL));
+    hoop_scram512_ok = hoop_scram_selftest(EVP_sha512(),
+        "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
+        "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737");
 
-    } else {
-        rc = gsasl_init(&hoop_gsasl);
-        if (rc != GSASL_OK) {
-            snprintf(note, sizeof(note), "SCRAM-SHA-256 disabled: "
-                     "gsasl_init: %s; ", gsasl_strerror(rc));
-            hoop_gsasl = NULL;
-
-        } else if (!gsasl_server_support_p(hoop_gsasl, "SCRAM-SHA-256")) {
-            snprintf(note, sizeof(note), "SCRAM-SHA-256 disabled: libgsasl "
-                     "was built without it; ");
-            gsasl_done(hoop_gsasl);
-            hoop_gsasl = NULL;
-
-        } else {
-            gsasl_callback_set(hoop_gsasl, hoop_gsasl_callback);
-        }
-    }
-
-    /* Cyrus SASL for SCRAM-SHA-512, with our auxprop plugin as the only
-     * source of secrets (the getopt callback names it) */
-
-    rc = sasl_server_init(hoop_cyrus_global_cbs, HOOP_CYRUS_APPNAME);
-    if (rc != SASL_OK) {
-        snprintf(note + strlen(note), sizeof(note) - strlen(note),
-                 "SCRAM-SHA-512 disabled: sasl_server_init: %s",
-                 sasl_errstring(rc, NULL, NULL));
-
-    } else {
-        rc = sasl_auxprop_add_plugin(HOOP_CYRUS_AUXPROP,
-                                     hoop_cyrus_auxprop_init);
-
-        if (rc != SASL_OK) {
-            snprintf(note + strlen(note), sizeof(note) - strlen(note),
-                     "SCRAM-SHA-512 disabled: sasl_auxprop_add_plugin: %s",
-                     sasl_errstring(rc, NULL, NULL));
-            sasl_server_done();
-
-        } else if (!hoop_cyrus_has_mech("SCRAM-SHA-512")) {
-            snprintf(note + strlen(note), sizeof(note) - strlen(note),
-                     "SCRAM-SHA-512 disabled: Cyrus SASL has no scram "
-                     "plugin (install libsasl2-modules)");
-            sasl_server_done();
-
-        } else {
-            hoop_cyrus_ok = 1;
-        }
-    }
-
-    n = strlen(note);
-    if (n >= 2 && note[n - 2] == ';') {
-        note[n - 2] = '\0';
+    if (!hoop_scram256_ok || !hoop_scram512_ok) {
+        snprintf(note, sizeof(note), "%s%s%s disabled: OpenSSL failed the "
+                 "HMAC self-test (RFC 4231)",
+                 hoop_scram256_ok ? "" : "SCRAM-SHA-256",
+                 !hoop_scram256_ok && !hoop_scram512_ok ? " and " : "",
+                 hoop_scram512_ok ? "" : "SCRAM-SHA-512");
     }
 
     if (err != NULL && errlen > 0) {
@@ -285,15 +262,8 @@ hoop_sasl_server_done(void)
         return;
     }
 
-    if (hoop_gsasl != NULL) {
-        gsasl_done(hoop_gsasl);
-        hoop_gsasl = NULL;
-    }
-
-    if (hoop_cyrus_ok) {
-        sasl_server_done();
-        hoop_cyrus_ok = 0;
-    }
+    hoop_scram256_ok = 0;
+    hoop_scram512_ok = 0;
 }
 
 
@@ -308,9 +278,9 @@ hoop_sasl_server_mech_enabled(hoop_sasl_mech_t mech)
     case HOOP_SASL_MECH_PLAIN:
         return 1;
     case HOOP_SASL_MECH_SCRAM_SHA_256:
-        return hoop_gsasl != NULL;
+        return hoop_scram256_ok;
     case HOOP_SASL_MECH_SCRAM_SHA_512:
-        return hoop_cyrus_ok;
+        return hoop_scram512_ok;
     default:
         return 0;
     }
@@ -322,10 +292,8 @@ hoop_sasl_server_mech_enabled(hoop_sasl_mech_t mech)
 hoop_sasl_server_t *
 hoop_sasl_server_start(hoop_sasl_mech_t mech, hoop_cred_store_t *store)
 {
-    hoop_sasl_server_t           *s;
-    hoop_cred_set_t              *set;
-    sasl_security_properties_t    sp;
-    int                           rc;
+    hoop_sasl_server_t  *s;
+    hoop_cred_set_t     *set;
 
     if (!hoop_sasl_server_mech_enabled(mech) || store == NULL) {
         return NULL;
@@ -344,52 +312,10 @@ hoop_sasl_server_start(hoop_sasl_mech_t mech, hoop_cred_store_t *store)
     s->mech = mech;
     s->state = HOOP_SASL_S_START;
     s->set = hoop_cred_set_ref(set);
+    s->md = hoop_scram_md(mech);                /* NULL for PLAIN */
     s->client_msg = "";
 
-    switch (mech) {
-
-    case HOOP_SASL_MECH_SCRAM_SHA_256:
-        if (gsasl_server_start(hoop_gsasl, "SCRAM-SHA-256", &s->gs)
-            != GSASL_OK)
-        {
-            s->gs = NULL;
-            goto failed;
-        }
-
-        gsasl_session_hook_set(s->gs, s);
-        break;
-
-    case HOOP_SASL_MECH_SCRAM_SHA_512:
-        /* the proxy-policy callback's context is how our auxprop plugin
-         * finds this exchange */
-        s->cy_cbs[0].id = SASL_CB_PROXY_POLICY;
-        s->cy_cbs[0].proc = HOOP_CYRUS_CB(hoop_cyrus_authorize);
-        s->cy_cbs[0].context = s;
-        s->cy_cbs[1].id = SASL_CB_LIST_END;
-
-        rc = sasl_server_new(HOOP_CYRUS_SERVICE, HOOP_CYRUS_FQDN, NULL, NULL,
-                             NULL, s->cy_cbs, SASL_SUCCESS_DATA, &s->cy);
-        if (rc != SASL_OK) {
-            s->cy = NULL;
-            goto failed;
-        }
-
-        memset(&sp, 0, sizeof(sp));     /* no security layer */
-        if (sasl_setprop(s->cy, SASL_SEC_PROPS, &sp) != SASL_OK) {
-            goto failed;
-        }
-        break;
-
-    default:
-        break;
-    }
-
     return s;
-
-failed:
-
-    hoop_sasl_server_free(s);
-    return NULL;
 }
 
 
@@ -401,11 +327,6 @@ hoop_sasl_server_step(hoop_sasl_server_t *s, const uint8_t *in,
 
     *out = NULL;
     *outlen = 0;
-
-    if (s->gs_out != NULL) {
-        gsasl_free(s->gs_out);
-        s->gs_out = NULL;
-    }
 
     s->out = NULL;
     s->outlen = 0;
@@ -425,12 +346,12 @@ hoop_sasl_server_step(hoop_sasl_server_t *s, const uint8_t *in,
         if (s->mech == HOOP_SASL_MECH_PLAIN) {
             rc = hoop_sasl_plain_step(s, in, inlen);
         } else {
-            rc = hoop_sasl_scram_first(s, in, inlen);
+            rc = hoop_scram_first(s, in, inlen);
         }
         break;
 
     case HOOP_SASL_S_FINAL:
-        rc = hoop_sasl_scram_final(s, in, inlen);
+        rc = hoop_scram_final(s, in, inlen);
         break;
 
     case HOOP_SASL_S_DONE:
@@ -451,6 +372,9 @@ hoop_sasl_server_step(hoop_sasl_server_t *s, const uint8_t *in,
 }
 
 
+/* records why s failed (reason "MECH: fmt...", msg for the client), wipes
+ * the SCRAM secrets; every later step fails */
+
 static int
 hoop_sasl_server_fail(hoop_sasl_server_t *s, const char *msg,
     const char *fmt, ...)
@@ -470,6 +394,8 @@ hoop_sasl_server_fail(hoop_sasl_server_t *s, const char *msg,
     s->principal = NULL;
     s->out = NULL;
     s->outlen = 0;
+
+    OPENSSL_cleanse(&s->scram, sizeof(s->scram));
 
     return HOOP_SASL_FAILED;
 }
@@ -571,20 +497,33 @@ hoop_sasl_plain_step(hoop_sasl_server_t *s, const uint8_t *in, size_t inlen)
 
 
 /*
- * RFC 5802 section 7:
+ * SCRAM (RFC 5802 section 7), as Kafka's ScramMessages reads it (KIP-84):
+ *
  *   client-first-message = gs2-header client-first-message-bare
- *   gs2-header      = gs2-cbind-flag "," [ authzid ] ","
- *   gs2-cbind-flag  = ("p=" cb-name) / "n" / "y"
- *   authzid         = "a=" saslname
- *   client-first-message-bare = [reserved-mext ","] username "," nonce
- *                               ["," extensions]
- *   username        = "n=" saslname     ("=2C" is ',', "=3D" is '=')
- *   nonce           = "r=" c-nonce      (printable except ',')
- * Kafka (KIP-84, KIP-48) writes extensions as ",key=value", key letters.
+ *   gs2-header      = "n," [ "a=" saslname ] ","
+ *   client-first-message-bare = [ "m=" ... "," ] "n=" saslname
+ *                               "," "r=" c-nonce *( "," ext )
+ *   ext             = 1*ALPHA "=" 1*( %x01-7F except "," )
+ *   saslname        = 1*( value-char / "=2C" / "=3D" )     (UTF-8 here)
+ *   c-nonce         = 1*( %x21-7E except "," )
+ *
+ *   client-final-message = "c=" base64 "," "r=" nonce *( "," ext )
+ *                          "," "p=" base64
+ *
+ * The gs2 flag must be "n": "p=" (the client requires channel binding)
+ * and "y" (it could bind, thinks we cannot) are refused, as by Kafka.  A
+ * reserved "m=" attribute fails the exchange (RFC 5802 section 5.1).  Of
+ * the extensions Kafka knows only "tokenauth" (KIP-48); "tokenauth=true"
+ * (any case) is refused since the gateway has no delegation tokens, other
+ * extensions are ignored as Kafka ignores them (they stay in AuthMessage).
  */
 
+/* unescapes saslname p[0..len) ("=2C" is ',', "=3D" is '=') into
+ * dst[0..HOOP_CRED_NAME_MAX] (NUL-terminated); -1 on a bad escape, an
+ * empty or too long name */
+
 static int
-hoop_sasl_saslname(const uint8_t *p, size_t len, char *dst, size_t *dstlen)
+hoop_scram_saslname(const uint8_t *p, size_t len, char *dst, size_t *dstlen)
 {
     size_t   i, n;
     uint8_t  c;
@@ -612,6 +551,10 @@ hoop_sasl_saslname(const uint8_t *p, size_t len, char *dst, size_t *dstlen)
         dst[n++] = (char) c;
     }
 
+    if (n == 0) {
+        return -1;
+    }
+
     dst[n] = '\0';
     *dstlen = n;
 
@@ -619,15 +562,86 @@ hoop_sasl_saslname(const uint8_t *p, size_t len, char *dst, size_t *dstlen)
 }
 
 
-static int
-hoop_sasl_scram_first_parse(hoop_sasl_server_t *s, const uint8_t *in,
-    size_t inlen, hoop_sasl_scram_first_t *cf)
+/* the end of a run of printable characters except ',' from p on (a
+ * nonce); p itself when there is none */
+
+static const uint8_t *
+hoop_scram_printable(const uint8_t *p, const uint8_t *end)
 {
-    const uint8_t  *p, *q, *end, *key, *val;
+    while (p < end && *p >= 0x21 && *p <= 0x7e && *p != ',') {
+        p++;
+    }
+
+    return p;
+}
+
+
+/*
+ * Extensions *( "," ext ) from p, up to end.  Returns end when all are
+ * well-formed, else NULL.  *token is set to 1 when one of them is
+ * "tokenauth" with the value "true" in any case (Java's
+ * Boolean.parseBoolean(), as Kafka's ScramExtensions reads it).
+ */
+
+static const uint8_t *
+hoop_scram_extensions(const uint8_t *p, const uint8_t *end, int *token)
+{
+    const uint8_t  *key, *val;
     size_t          klen, vlen;
+
+    while (p < end) {
+        if (*p++ != ',') {
+            return NULL;
+        }
+
+        key = p;
+        while (p < end
+               && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+        {
+            p++;
+        }
+        klen = (size_t) (p - key);
+
+        if (klen == 0 || p == end || *p++ != '=') {
+            return NULL;
+        }
+
+        val = p;
+        while (p < end && *p != ',') {
+            if (*p == 0 || *p > 0x7f) {
+                return NULL;
+            }
+            p++;
+        }
+        vlen = (size_t) (p - val);
+
+        if (vlen == 0) {
+            return NULL;
+        }
+
+        if (klen == 9 && memcmp(key, "tokenauth", 9) == 0 && vlen == 4
+            && (val[0] | 0x20) == 't' && (val[1] | 0x20) == 'r'
+            && (val[2] | 0x20) == 'u' && (val[3] | 0x20) == 'e')
+        {
+            *token = 1;
+        }
+    }
+
+    return p;
+}
+
+
+/* parses client-first in[0..inlen) into *cf; -1 after failing s */
+
+static int
+hoop_scram_first_parse(hoop_sasl_server_t *s, const uint8_t *in,
+    size_t inlen, hoop_scram_first_t *cf)
+{
+    const uint8_t  *p, *q, *end;
+    int             token;
     char            esc[2][80];
 
-    if (inlen < 10 || inlen > HOOP_SASL_SCRAM_MSG_MAX
+    if (inlen == 0 || inlen > HOOP_SASL_SCRAM_MSG_MAX
         || memchr(in, '\0', inlen) != NULL)
     {
         goto malformed;
@@ -636,14 +650,20 @@ hoop_sasl_scram_first_parse(hoop_sasl_server_t *s, const uint8_t *in,
     p = in;
     end = in + inlen;
 
+    /* gs2-header */
+
     switch (*p) {
     case 'n':
-    case 'y':
-        cf->cbflag = *p++;
+        p++;
         break;
     case 'p':
         hoop_sasl_server_fail(s, HOOP_SASL_MSG_CBIND, "client requires "
                               "channel binding (gs2 flag 'p')");
+        return -1;
+    case 'y':
+        hoop_sasl_server_fail(s, HOOP_SASL_MSG_CBIND, "client offers "
+                              "channel binding (gs2 flag 'y'); Kafka SCRAM "
+                              "has none");
         return -1;
     default:
         goto malformed;
@@ -660,8 +680,8 @@ hoop_sasl_scram_first_parse(hoop_sasl_server_t *s, const uint8_t *in,
         p += 2;
         q = memchr(p, ',', (size_t) (end - p));
         if (q == NULL
-            || hoop_sasl_saslname(p, (size_t) (q - p), cf->authzid,
-                                  &cf->authzid_len) != 0
+            || hoop_scram_saslname(p, (size_t) (q - p), cf->authzid,
+                                   &cf->authzid_len) != 0
             || !hoop_utf8_name_valid((const uint8_t *) cf->authzid,
                                      cf->authzid_len))
         {
@@ -673,6 +693,12 @@ hoop_sasl_scram_first_parse(hoop_sasl_server_t *s, const uint8_t *in,
     if (p == end || *p++ != ',') {
         goto malformed;
     }
+
+    cf->gs2_len = (size_t) (p - in);
+    cf->bare = p;
+    cf->bare_len = (size_t) (end - p);
+
+    /* client-first-message-bare */
 
     if (end - p >= 2 && p[0] == 'm' && p[1] == '=') {
         hoop_sasl_server_fail(s, HOOP_SASL_MSG_EXTENSION,
@@ -687,9 +713,8 @@ hoop_sasl_scram_first_parse(hoop_sasl_server_t *s, const uint8_t *in,
 
     q = memchr(p, ',', (size_t) (end - p));
     if (q == NULL
-        || hoop_sasl_saslname(p, (size_t) (q - p), cf->user, &cf->user_len)
+        || hoop_scram_saslname(p, (size_t) (q - p), cf->user, &cf->user_len)
            != 0
-        || cf->user_len == 0
         || !hoop_utf8_name_valid((const uint8_t *) cf->user, cf->user_len))
     {
         goto malformed;
@@ -701,63 +726,29 @@ hoop_sasl_scram_first_parse(hoop_sasl_server_t *s, const uint8_t *in,
     }
     p += 2;
 
-    q = p;
-    while (q < end && *q != ',') {
-        if (*q < 0x21 || *q > 0x7e) {
-            goto malformed;
-        }
-        q++;
-    }
-
-    if (q == p) {
+    q = hoop_scram_printable(p, end);
+    if (q == p || (q < end && *q != ',')) {
         goto malformed;
     }
-    p = q;
 
-    /* extensions: ",key=value" */
+    cf->nonce = p;
+    cf->nonce_len = (size_t) (q - p);
 
-    while (p < end) {
-        p++;                            /* ',' */
-        key = p;
+    token = 0;
+    if (hoop_scram_extensions(q, end, &token) == NULL) {
+        goto malformed;
+    }
 
-        while (p < end && ((*p >= 'a' && *p <= 'z')
-                           || (*p >= 'A' && *p <= 'Z')))
-        {
-            p++;
-        }
-
-        klen = (size_t) (p - key);
-        if (klen == 0 || p == end || *p != '=') {
-            goto malformed;
-        }
-        p++;
-
-        val = p;
-        while (p < end && *p != ',') {
-            p++;
-        }
-        vlen = (size_t) (p - val);
-
-        if (klen == 9 && memcmp(key, "tokenauth", 9) == 0) {
-            if (vlen == 4 && (val[0] | 0x20) == 't' && (val[1] | 0x20) == 'r'
-                && (val[2] | 0x20) == 'u' && (val[3] | 0x20) == 'e')
-            {
-                hoop_sasl_server_fail(s, HOOP_SASL_MSG_TOKEN,
-                                      "delegation token (tokenauth=true) "
-                                      "for \"%s\" refused: no token store",
-                                      hoop_log_escape(esc[0], sizeof(esc[0]),
-                                          cf->user, cf->user_len));
-                return -1;
-            }
-            continue;
-        }
-
-        hoop_sasl_server_fail(s, HOOP_SASL_MSG_EXTENSION,
-                              "unsupported extension \"%s\"",
+    if (token) {
+        hoop_sasl_server_fail(s, HOOP_SASL_MSG_TOKEN,
+                              "delegation token (tokenauth=true) for \"%s\" "
+                              "refused: no token store",
                               hoop_log_escape(esc[0], sizeof(esc[0]),
-                                              (const char *) key, klen));
+                                              cf->user, cf->user_len));
         return -1;
     }
+
+    /* as Kafka: an authzid must name the user itself */
 
     if (cf->authzid_len > 0
         && (cf->authzid_len != cf->user_len
@@ -783,407 +774,334 @@ malformed:
 }
 
 
-static hoop_sasl_rc_t
-hoop_sasl_scram_first(hoop_sasl_server_t *s, const uint8_t *in,
-    size_t inlen)
-{
-    hoop_sasl_scram_first_t   cf;
-    int                       rc;
-    size_t                    n;
-    const char               *o;
-    unsigned                  olen;
-    char                      salt[4 * ((HOOP_CRED_SALT_MAX + 2) / 3) + 1];
-    char                      stored[4 * ((HOOP_CRED_KEY_MAX + 2) / 3) + 1];
-    char                      server[4 * ((HOOP_CRED_KEY_MAX + 2) / 3) + 1];
+/*
+ * client-first -> server-first.  The credential of the user, or the
+ * store's fake one for an unknown user (a plausible salt and iteration
+ * count, random keys): the answer looks the same either way, and the
+ * exchange fails at the proof.
+ */
 
-    if (hoop_sasl_scram_first_parse(s, in, inlen, &cf) != 0) {
+static hoop_sasl_rc_t
+hoop_scram_first(hoop_sasl_server_t *s, const uint8_t *in, size_t inlen)
+{
+    hoop_scram_first_t   cf;
+    int                  rc;
+    size_t               cap, n;
+    uint8_t             *a, raw[HOOP_SCRAM_SNONCE_RAW];
+    char                 snonce[HOOP_SCRAM_SNONCE_LEN + 1];
+    char                 tail[HOOP_SCRAM_SF_TAIL_MAX + 1];
+    char                 salt[HOOP_B64_LEN(HOOP_CRED_SALT_MAX) + 1];
+    const char          *sn;
+
+    if (hoop_scram_first_parse(s, in, inlen, &cf) != 0) {
         return HOOP_SASL_FAILED;
     }
 
     memcpy(s->user, cf.user, cf.user_len + 1);
     s->user_len = cf.user_len;
-
-    /* the user's credential, or a fake one for unknown users */
+    memcpy(s->gs2, in, cf.gs2_len);
+    s->gs2[cf.gs2_len] = '\0';
+    s->gs2_len = cf.gs2_len;
 
     s->cred = hoop_cred_set_find(s->set, s->user, s->user_len);
 
     rc = hoop_cred_scram_get(s->set, s->cred, s->mech, s->user, s->user_len,
                              &s->scram);
-    if (rc < 0) {
+    if (rc < 0 || s->scram.key_len != (size_t) EVP_MD_get_size(s->md)
+        || s->scram.salt_len > HOOP_CRED_SALT_MAX)
+    {
         return hoop_sasl_server_fail(s, HOOP_SASL_MSG_INTERNAL,
                                      "credential lookup failed (OpenSSL)");
     }
 
     s->real = rc;
 
-    if (s->mech == HOOP_SASL_MECH_SCRAM_SHA_256) {
-        n = 0;
-        rc = gsasl_step(s->gs, (const char *) in, inlen, &s->gs_out, &n);
-        if (rc != GSASL_NEEDS_MORE) {
-            return hoop_sasl_server_fail(s, rc == GSASL_MECHANISM_PARSE_ERROR
-                                         || rc == GSASL_AUTHENTICATION_ERROR
-                                         ? HOOP_SASL_MSG_MALFORMED
-                                         : HOOP_SASL_MSG_INTERNAL,
-                                         "client-first refused by GNU SASL: "
-                                         "%s", gsasl_strerror(rc));
+    /* s-nonce */
+
+    sn = snonce;
+
+#ifdef HOOP_SASL_SERVER_TEST
+    if (hoop_sasl_server_test_snonce != NULL) {
+        sn = hoop_sasl_server_test_snonce;
+    } else
+#endif
+    {
+        if (RAND_bytes(raw, sizeof(raw)) != 1) {
+            return hoop_sasl_server_fail(s, HOOP_SASL_MSG_INTERNAL,
+                                         "RAND_bytes failed");
         }
 
-        s->out = (const uint8_t *) s->gs_out;
-        s->outlen = n;
-        s->state = HOOP_SASL_S_FINAL;
-
-        return HOOP_SASL_CONTINUE;
+        hoop_b64_encode(snonce, raw, sizeof(raw));
     }
 
-    /* SCRAM-SHA-512: the RFC 5803 value our auxprop plugin hands Cyrus */
-
     hoop_b64_encode(salt, s->scram.salt, s->scram.salt_len);
-    hoop_b64_encode(stored, s->scram.stored_key, s->scram.key_len);
-    hoop_b64_encode(server, s->scram.server_key, s->scram.key_len);
+    snprintf(tail, sizeof(tail), ",s=%s,i=%u", salt, s->scram.iterations);
 
-    n = sizeof("SCRAM-SHA-512$4294967295:$:") + strlen(salt) + strlen(stored)
-        + strlen(server);
+    /* auth := client-first-bare "," server-first ","; server-first :=
+     * "r=" c-nonce s-nonce tail */
 
-    s->cy_authpw = malloc(n);
-    if (s->cy_authpw == NULL) {
+    cap = cf.bare_len + 1 + 2 + cf.nonce_len + strlen(sn) + strlen(tail) + 1;
+
+    a = malloc(cap);
+    if (a == NULL) {
         return hoop_sasl_server_fail(s, HOOP_SASL_MSG_INTERNAL,
                                      "out of memory");
     }
 
-    snprintf(s->cy_authpw, n, "SCRAM-SHA-512$%u:%s$%s:%s",
-             s->scram.iterations, salt, stored, server);
+    n = 0;
+    memcpy(a, cf.bare, cf.bare_len);
+    n += cf.bare_len;
+    a[n++] = ',';
 
-    OPENSSL_cleanse(stored, sizeof(stored));
-    OPENSSL_cleanse(server, sizeof(server));
+    s->sf_off = n;
+    a[n++] = 'r';
+    a[n++] = '=';
 
-    o = NULL;
-    olen = 0;
-    rc = sasl_server_start(s->cy, "SCRAM-SHA-512", (const char *) in,
-                           (unsigned) inlen, &o, &olen);
-    if (rc != SASL_CONTINUE) {
-        return hoop_sasl_server_fail(s, rc == SASL_BADPROT
-                                     ? HOOP_SASL_MSG_MALFORMED
-                                     : HOOP_SASL_MSG_INTERNAL,
-                                     "client-first refused by Cyrus SASL: "
-                                     "%s", sasl_errdetail(s->cy));
-    }
+    s->nonce_off = n;
+    memcpy(a + n, cf.nonce, cf.nonce_len);
+    n += cf.nonce_len;
+    memcpy(a + n, sn, strlen(sn));
+    n += strlen(sn);
+    s->nonce_len = n - s->nonce_off;
 
-    s->out = (const uint8_t *) o;
-    s->outlen = olen;
+    memcpy(a + n, tail, strlen(tail));
+    n += strlen(tail);
+    s->sf_len = n - s->sf_off;
+
+    a[n++] = ',';
+
+    s->auth = a;
+    s->auth_len = n;
+
+    s->out = a + s->sf_off;
+    s->outlen = s->sf_len;
     s->state = HOOP_SASL_S_FINAL;
+
+    OPENSSL_cleanse(raw, sizeof(raw));
 
     return HOOP_SASL_CONTINUE;
 }
 
 
+/* fails s after a failed check of client-final; the client sees the same
+ * message for an unknown user and a wrong password */
+
 static hoop_sasl_rc_t
-hoop_sasl_scram_final(hoop_sasl_server_t *s, const uint8_t *in,
-    size_t inlen)
+hoop_scram_refuse(hoop_sasl_server_t *s, const char *check)
 {
-    int          rc, ok, bad_proof, malformed;
-    size_t       n;
-    const char  *o, *authid, *detail;
-    unsigned     olen;
-    char         esc[80];
+    char  esc[80];
+
+    hoop_log_escape(esc, sizeof(esc), s->user, s->user_len);
+
+    if (!s->real) {
+        return hoop_sasl_server_fail(s, HOOP_SASL_MSG_FAILED,
+                                     s->cred == NULL
+                                     ? "unknown user \"%s\" (%s)"
+                                     : "user \"%s\" has no credential for "
+                                       "this mechanism (%s)", esc, check);
+    }
+
+    return hoop_sasl_server_fail(s, HOOP_SASL_MSG_FAILED, "%s for \"%s\"",
+                                 check, esc);
+}
+
+
+/*
+ * client-final -> server-final.  The nonce must end with the nonce of
+ * server-first (Kafka's rule, String.endsWith()): the RFC form repeats it
+ * exactly; librdkafka (2.0.2, as in Debian 12) sends c-nonce followed by
+ * the whole nonce.  The leniency does not weaken the proof: AuthMessage
+ * holds the whole server-first, with our fresh s-nonce, and the
+ * client-final as sent, so no proof verifies for another exchange.
+ */
+
+static hoop_sasl_rc_t
+hoop_scram_final(hoop_sasl_server_t *s, const uint8_t *in, size_t inlen)
+{
+    const uint8_t  *p, *q, *end, *nonce, *proof_b64, *comma;
+    size_t          nonce_len, wo_len, k, key_len;
+    long            proof_len;
+    int             token, ok;
+    unsigned        n;
+    uint8_t        *a;
+    uint8_t         proof[HOOP_CRED_KEY_MAX];
+    uint8_t         sig[EVP_MAX_MD_SIZE];
+    uint8_t         key[EVP_MAX_MD_SIZE];
+    uint8_t         h[EVP_MAX_MD_SIZE];
+    char            cbind[HOOP_B64_LEN(HOOP_SCRAM_GS2_MAX) + 1];
+    char            esc[80];
 
     hoop_log_escape(esc, sizeof(esc), s->user, s->user_len);
 
     if (inlen == 0 || inlen > HOOP_SASL_SCRAM_MSG_MAX
         || memchr(in, '\0', inlen) != NULL)
     {
-        return hoop_sasl_server_fail(s, HOOP_SASL_MSG_MALFORMED,
-                                     "malformed client-final message for "
-                                     "\"%s\"", esc);
+        goto malformed;
     }
+
+    end = in + inlen;
+    key_len = s->scram.key_len;
+
+    /* the proof is the last attribute: base64 has no ',' */
+
+    for (comma = end; comma > in && comma[-1] != ','; comma--) {
+        /* void */
+    }
+
+    if (comma == in || end - comma < 2 || comma[0] != 'p' || comma[1] != '=')
+    {
+        goto malformed;
+    }
+
+    proof_b64 = comma + 2;
+    wo_len = (size_t) (comma - 1 - in);     /* without ",p=..." */
+
+    /* "c=" base64 "," "r=" nonce *( "," ext ) */
+
+    p = in;
+
+    if (wo_len < 2 || p[0] != 'c' || p[1] != '=') {
+        goto malformed;
+    }
+    p += 2;
+
+    q = memchr(p, ',', (size_t) (in + wo_len - p));
+    if (q == NULL) {
+        goto malformed;
+    }
+
+    hoop_b64_encode(cbind, (const uint8_t *) s->gs2, s->gs2_len);
+
+    if ((size_t) (q - p) != strlen(cbind)
+        || memcmp(p, cbind, (size_t) (q - p)) != 0)
+    {
+        return hoop_scram_refuse(s, "channel binding check failed (c= is "
+                                 "not the gs2 header of client-first)");
+    }
+
+    p = q + 1;
+
+    if (in + wo_len - p < 2 || p[0] != 'r' || p[1] != '=') {
+        goto malformed;
+    }
+    p += 2;
+
+    nonce = p;
+    p = hoop_scram_printable(p, in + wo_len);
+    nonce_len = (size_t) (p - nonce);
+
+    token = 0;
+    if (nonce_len == 0
+        || hoop_scram_extensions(p, in + wo_len, &token) == NULL)
+    {
+        goto malformed;
+    }
+
+    proof_len = hoop_b64_decode(proof, sizeof(proof),
+                                (const char *) proof_b64,
+                                (size_t) (end - proof_b64));
+    if (proof_len < 0 || (size_t) proof_len != key_len) {
+        goto malformed;
+    }
+
+    /* Kafka's rule: the nonce ends with the nonce of server-first */
+
+    if (nonce_len < s->nonce_len
+        || memcmp(nonce + nonce_len - s->nonce_len, s->auth + s->nonce_off,
+                  s->nonce_len) != 0)
+    {
+        OPENSSL_cleanse(proof, sizeof(proof));
+        return hoop_scram_refuse(s, "nonce check failed (client-final "
+                                 "nonce does not end with server-first's)");
+    }
+
+    /* AuthMessage := client-first-bare "," server-first ","
+     *                client-final-without-proof */
+
+    a = realloc(s->auth, s->auth_len + wo_len);
+    if (a == NULL) {
+        OPENSSL_cleanse(proof, sizeof(proof));
+        return hoop_sasl_server_fail(s, HOOP_SASL_MSG_INTERNAL,
+                                     "out of memory");
+    }
+
+    s->auth = a;
+    memcpy(a + s->auth_len, in, wo_len);
+    s->auth_len += wo_len;
+
+    /* ClientKey := ClientProof XOR HMAC(StoredKey, AuthMessage); the same
+     * work for fake credentials */
 
     ok = 0;
-    bad_proof = 0;
-    malformed = 0;
-    detail = "";
+    n = 0;
 
-    if (s->mech == HOOP_SASL_MECH_SCRAM_SHA_256) {
+    if (HMAC(s->md, s->scram.stored_key, (int) key_len, a, s->auth_len, sig,
+             &n) != NULL
+        && n == key_len)
+    {
+        for (k = 0; k < key_len; k++) {
+            key[k] = proof[k] ^ sig[k];
+        }
+
         n = 0;
-        rc = gsasl_step(s->gs, (const char *) in, inlen, &s->gs_out, &n);
-
-        if (rc == GSASL_OK) {
-            authid = gsasl_property_fast(s->gs, GSASL_AUTHID);
-            ok = authid != NULL && strcmp(authid, s->user) == 0;
-            s->out = (const uint8_t *) s->gs_out;
-            s->outlen = n;
-
-        } else if (rc == GSASL_AUTHENTICATION_ERROR
-                   || rc == GSASL_NO_PASSWORD)
+        if (EVP_Digest(key, key_len, h, &n, s->md, NULL) == 1
+            && n == key_len)
         {
-            bad_proof = 1;
-
-        } else if (rc == GSASL_MECHANISM_PARSE_ERROR
-                   || rc == GSASL_BASE64_ERROR)
-        {
-            malformed = 1;
-        }
-
-        if (!ok) {
-            detail = gsasl_strerror(rc);
+            ok = CRYPTO_memcmp(h, s->scram.stored_key, key_len) == 0;
+        } else {
+            ok = -1;
         }
 
     } else {
-        o = NULL;
-        olen = 0;
-        rc = sasl_server_step(s->cy, (const char *) in, (unsigned) inlen, &o,
-                              &olen);
-
-        if (rc == SASL_OK) {
-            authid = NULL;
-            if (sasl_getprop(s->cy, SASL_AUTHUSER, (const void **) &authid)
-                != SASL_OK)
-            {
-                authid = NULL;
-            }
-            ok = authid != NULL && strcmp(authid, s->user) == 0;
-            s->out = (const uint8_t *) o;
-            s->outlen = olen;
-
-        } else if (rc == SASL_BADAUTH || rc == SASL_NOUSER) {
-            bad_proof = 1;
-
-        } else if (rc == SASL_BADPROT) {
-            malformed = 1;
-        }
-
-        if (!ok) {
-            detail = sasl_errdetail(s->cy);
-        }
+        ok = -1;
     }
 
-    if (ok && s->real && s->cred != NULL) {
-        s->principal = s->cred;
-        s->state = HOOP_SASL_S_DONE;
-        return HOOP_SASL_OK;
+    OPENSSL_cleanse(proof, sizeof(proof));
+    OPENSSL_cleanse(sig, sizeof(sig));
+    OPENSSL_cleanse(key, sizeof(key));
+    OPENSSL_cleanse(h, sizeof(h));
+
+    if (ok < 0) {
+        return hoop_sasl_server_fail(s, HOOP_SASL_MSG_INTERNAL,
+                                     "HMAC failed (OpenSSL) for \"%s\"",
+                                     esc);
     }
 
-    if (malformed) {
-        return hoop_sasl_server_fail(s, HOOP_SASL_MSG_MALFORMED,
-                                     "malformed client-final message for "
-                                     "\"%s\": %s", esc, detail);
+    if (!ok || !s->real || s->cred == NULL) {
+        return hoop_scram_refuse(s, "proof check failed (wrong password, "
+                                 "or a tampered message)");
     }
 
-    if (!s->real) {
-        return hoop_sasl_server_fail(s, HOOP_SASL_MSG_FAILED,
-                                     s->cred == NULL
-                                     ? "unknown user \"%s\""
-                                     : "user \"%s\" has no credential for "
-                                       "this mechanism", esc);
-    }
+    /* server-final: v=ServerSignature, HMAC(ServerKey, AuthMessage) */
 
-    if (bad_proof) {
-        return hoop_sasl_server_fail(s, HOOP_SASL_MSG_FAILED,
-                                     "proof or nonce check failed for \"%s\" "
-                                     "(wrong password, or a tampered or "
-                                     "replayed message): %s", esc, detail);
-    }
-
-    return hoop_sasl_server_fail(s, HOOP_SASL_MSG_INTERNAL,
-                                 "exchange for \"%s\" failed: %s", esc,
-                                 ok ? "library reports another user"
-                                    : detail);
-}
-
-
-/* --- library callbacks ---------------------------------------------------- */
-
-/* GNU SASL asks for the SCRAM parameters of the user it parsed; we answer
- * from the credential looked up in hoop_sasl_scram_first(). */
-
-static int
-hoop_gsasl_callback(Gsasl *ctx, Gsasl_session *sctx, Gsasl_property prop)
-{
-    hoop_sasl_server_t  *s;
-    const char          *authid;
-    const uint8_t       *key;
-    char                 buf[4 * ((HOOP_CRED_KEY_MAX + 2) / 3) + 1];
-    int                  rc;
-
-    (void) ctx;
-
-    s = gsasl_session_hook_get(sctx);
-    if (s == NULL) {
-        return GSASL_NO_CALLBACK;
-    }
-
-    authid = gsasl_property_fast(sctx, GSASL_AUTHID);
-    if (authid == NULL || strcmp(authid, s->user) != 0) {
-        return GSASL_NO_CALLBACK;
-    }
-
-    switch (prop) {
-
-    case GSASL_SCRAM_ITER:
-        snprintf(buf, sizeof(buf), "%u", s->scram.iterations);
-        break;
-
-    case GSASL_SCRAM_SALT:
-        hoop_b64_encode(buf, s->scram.salt, s->scram.salt_len);
-        break;
-
-    /* gsasl.h says "hex-encoded"; GNU SASL 2.x decodes base64 here */
-    case GSASL_SCRAM_STOREDKEY:
-    case GSASL_SCRAM_SERVERKEY:
-        key = prop == GSASL_SCRAM_STOREDKEY ? s->scram.stored_key
-                                            : s->scram.server_key;
-        hoop_b64_encode(buf, key, s->scram.key_len);
-        break;
-
-    default:
-        return GSASL_NO_CALLBACK;       /* never a password */
-    }
-
-    rc = gsasl_property_set(sctx, prop, buf);
-
-    OPENSSL_cleanse(buf, sizeof(buf));
-
-    return rc;
-}
-
-
-static int
-hoop_cyrus_getopt(void *context, const char *plugin_name, const char *option,
-    const char **result, unsigned *len)
-{
-    (void) context;
-    (void) plugin_name;
-
-    if (strcmp(option, "auxprop_plugin") == 0) {
-        *result = HOOP_CYRUS_AUXPROP;
-
-    } else if (strcmp(option, "mech_list") == 0) {
-        *result = "SCRAM-SHA-512";
-
-    } else {
-        return SASL_FAIL;
-    }
-
-    if (len != NULL) {
-        *len = (unsigned) strlen(*result);
-    }
-
-    return SASL_OK;
-}
-
-
-static int
-hoop_cyrus_log(void *context, int level, const char *message)
-{
-    /* quiet: reasons come from sasl_errdetail() */
-    (void) context;
-    (void) level;
-    (void) message;
-
-    return SASL_OK;
-}
-
-
-/* authzid policy: the client-first check already refused a different
- * one; this is the library's own gate */
-
-static int
-hoop_cyrus_authorize(sasl_conn_t *conn, void *context,
-    const char *requested_user, unsigned rlen, const char *auth_identity,
-    unsigned alen, const char *def_realm, unsigned urlen,
-    struct propctx *propctx)
-{
-    (void) conn;
-    (void) context;
-    (void) def_realm;
-    (void) urlen;
-    (void) propctx;
-
-    if (rlen == 0
-        || (rlen == alen && memcmp(requested_user, auth_identity, rlen) == 0))
+    n = 0;
+    if (HMAC(s->md, s->scram.server_key, (int) key_len, a, s->auth_len, sig,
+             &n) == NULL
+        || n != key_len)
     {
-        return SASL_OK;
+        return hoop_sasl_server_fail(s, HOOP_SASL_MSG_INTERNAL,
+                                     "HMAC failed (OpenSSL) for \"%s\"",
+                                     esc);
     }
 
-    return SASL_NOAUTHZ;
-}
+    s->final[0] = 'v';
+    s->final[1] = '=';
+    hoop_b64_encode(s->final + 2, sig, key_len);
+    OPENSSL_cleanse(sig, sizeof(sig));
+    OPENSSL_cleanse(&s->scram, sizeof(s->scram));
 
+    s->out = (const uint8_t *) s->final;
+    s->outlen = strlen(s->final);
+    s->principal = s->cred;
+    s->state = HOOP_SASL_S_DONE;
 
-static int
-hoop_cyrus_auxprop_init(const sasl_utils_t *utils, int max_version,
-    int *out_version, sasl_auxprop_plug_t **plug, const char *plugname)
-{
-    (void) utils;
-    (void) plugname;
+    return HOOP_SASL_OK;
 
-    if (max_version < SASL_AUXPROP_PLUG_VERSION) {
-        return SASL_BADVERS;
-    }
+malformed:
 
-    *out_version = SASL_AUXPROP_PLUG_VERSION;
-    *plug = &hoop_cyrus_auxprop;
-
-    return SASL_OK;
-}
-
-
-/*
- * Cyrus's scram plugin asks for "*authPassword" (and "*userPassword",
- * which we never give) of the canonical user; we answer with the RFC 5803
- * value "SCRAM-SHA-512$iter:salt$StoredKey:ServerKey" of the exchange
- * whose proxy-policy callback context is on the connection.
- */
-
-static int
-hoop_cyrus_auxprop_lookup(void *glob_context, sasl_server_params_t *sparams,
-    unsigned flags, const char *user, unsigned ulen)
-{
-    hoop_sasl_server_t     *s;
-    sasl_callback_ft        proc;
-    void                   *context;
-    const struct propval   *pv;
-
-    (void) glob_context;
-
-    if (flags & SASL_AUXPROP_AUTHZID) {
-        return SASL_OK;
-    }
-
-    proc = NULL;
-    context = NULL;
-
-    if (sparams->utils->getcallback(sparams->utils->conn,
-                                    SASL_CB_PROXY_POLICY, &proc, &context)
-        != SASL_OK
-        || proc != HOOP_CYRUS_CB(hoop_cyrus_authorize)
-        || context == NULL)
-    {
-        return SASL_NOUSER;
-    }
-
-    s = context;
-
-    if (s->cy_authpw == NULL || ulen != s->user_len
-        || memcmp(user, s->user, ulen) != 0)
-    {
-        return SASL_NOUSER;
-    }
-
-    for (pv = sparams->utils->prop_get(sparams->propctx);
-         pv != NULL && pv->name != NULL;
-         pv++)
-    {
-        if (strcmp(pv->name, "*authPassword") != 0) {
-            continue;
-        }
-
-        if (pv->values != NULL) {
-            sparams->utils->prop_erase(sparams->propctx, pv->name);
-        }
-
-        sparams->utils->prop_set(sparams->propctx, pv->name, s->cy_authpw,
-                                 (int) strlen(s->cy_authpw));
-    }
-
-    return SASL_OK;
+    return hoop_sasl_server_fail(s, HOOP_SASL_MSG_MALFORMED,
+                                 "malformed client-final message for \"%s\"",
+                                 esc);
 }
 
 
@@ -1238,21 +1156,9 @@ hoop_sasl_server_free(hoop_sasl_server_t *s)
         return;
     }
 
-    if (s->gs_out != NULL) {
-        gsasl_free(s->gs_out);
-    }
-
-    if (s->gs != NULL) {
-        gsasl_finish(s->gs);
-    }
-
-    if (s->cy != NULL) {
-        sasl_dispose(&s->cy);
-    }
-
-    if (s->cy_authpw != NULL) {
-        OPENSSL_cleanse(s->cy_authpw, strlen(s->cy_authpw));
-        free(s->cy_authpw);
+    if (s->auth != NULL) {
+        OPENSSL_cleanse(s->auth, s->auth_len);
+        free(s->auth);
     }
 
     hoop_cred_set_unref(s->set);

@@ -4,27 +4,41 @@
  * request (Kafka KIP-43 / KIP-152: the auth_bytes of each request are one
  * client message, those of each response one server message).
  *
- * Mechanisms and the code behind them:
+ * Mechanisms, all implemented here on OpenSSL (libcrypto) primitives:
  *
- *   PLAIN          RFC 4616, here, against PBKDF2 verifiers
- *   SCRAM-SHA-256  RFC 5802 / RFC 7677, GNU SASL (libgsasl >= 2.0) server,
- *                  fed StoredKey/ServerKey/salt/iterations by callback
- *   SCRAM-SHA-512  RFC 5802 / KIP-84, Cyrus SASL (libsasl2 2.1.28 and the
- *                  scram plugin of libsasl2-modules) server, fed an RFC
- *                  5803 "authPassword" by an in-process auxprop plugin
+ *   PLAIN          RFC 4616, against PBKDF2 verifiers
+ *   SCRAM-SHA-256  RFC 5802 / RFC 7677, server side, against the store's
+ *   SCRAM-SHA-512  StoredKey/ServerKey/salt/iterations (RFC 5802 section
+ *                  3; SHA-512 as Kafka's KIP-84 defines it)
  *
- * Neither library ever sees a password: only the SCRAM keys of the store.
- * Before either library sees a client-first message it is checked here
- * (RFC 5802 section 7 grammar): channel binding ("p=") is refused (Kafka
- * clients send "n,,"), an authzid must be empty or equal the user name
- * (as Kafka's own servers require), extensions other than Kafka's
- * "tokenauth" are refused (as Kafka does), and "tokenauth=true"
- * (delegation tokens, KIP-48) is refused: the gateway has no token store.
+ * No password is ever needed for SCRAM: the proof is checked as
+ * H(ClientProof XOR HMAC(StoredKey, AuthMessage)) == StoredKey (constant
+ * time), and the server-final is v=HMAC(ServerKey, AuthMessage).
+ *
+ * SCRAM follows Kafka's broker (ScramSaslServer, ScramMessages):
+ *   - client-first "n,,n=USER,r=CNONCE[,ext...]" or "n,a=USER,..."; an
+ *     authzid must be empty or equal the user name; "=2C" and "=3D" in
+ *     names are ',' and '='; names are UTF-8 (Kafka: ASCII);
+ *   - channel binding is refused (gs2 flag "p=..." or "y"), so is a
+ *     reserved "m=" attribute (RFC 5802 section 5.1);
+ *   - extensions: "tokenauth=true" (delegation tokens, KIP-48) is refused,
+ *     the gateway has no token store; other extensions are ignored, as
+ *     Kafka ignores them (they stay in AuthMessage);
+ *   - server-first "r=CNONCE SNONCE,s=SALT,i=ITER", SNONCE 24 base64
+ *     characters from RAND_bytes();
+ *   - client-final "c=B64(gs2 header),r=NONCE[,ext...],p=PROOF": c= must
+ *     be the base64 of the gs2 header of client-first; NONCE must END
+ *     WITH the server-first nonce (Kafka's endsWith rule; the RFC's exact
+ *     nonce qualifies, and so does librdkafka's "CNONCE" + "CNONCE
+ *     SNONCE"); AuthMessage is client-first-bare "," server-first ","
+ *     client-final-without-proof, the bytes as received.
+ * Every message is at most HOOP_SASL_SCRAM_MSG_MAX bytes, without NUL.
  *
  * An unknown user fails exactly like a known user with a wrong password:
- * the same client message, the same steps (SCRAM answers with a plausible
- * salt and iteration count and fails at the proof), the same PBKDF2 work
- * for PLAIN.  Only the log reason tells them apart.
+ * the same client message, the same steps (SCRAM answers with the store's
+ * fake salt and iteration count, does the same HMACs and fails at the
+ * proof), the same PBKDF2 work for PLAIN.  Only the log reason tells them
+ * apart.
  *
  * Usage, per connection:
  *
@@ -40,10 +54,10 @@
  *     hoop_sasl_server_free(s);
  *
  * Not thread-safe; every call is synchronous and does no I/O.  CPU cost
- * per step: PLAIN one PBKDF2 (the store's iteration count); SCRAM a few
- * HMACs (the client does the PBKDF2).
+ * per step: PLAIN one PBKDF2 (the store's iteration count); SCRAM two
+ * HMACs and a hash (the client does the PBKDF2).
  *
- * Plain C99 + libgsasl + libsasl2 + OpenSSL; no nginx.
+ * Plain C99 + OpenSSL (libcrypto); no nginx.
  */
 
 #ifndef HOOP_SASL_SERVER_H
@@ -61,12 +75,12 @@ typedef struct hoop_sasl_server_s  hoop_sasl_server_t;
 
 
 /*
- * Process-wide set-up: GNU SASL context, Cyrus SASL server library with
- * the store's auxprop plugin.  Call once per process before any start
+ * Process-wide set-up: checks OpenSSL's HMAC-SHA-256 and HMAC-SHA-512
+ * against RFC 4231's test vector.  Call once per process before any start
  * (in nginx: init_process of each worker, or init_module before fork);
  * calls are counted, hoop_sasl_server_done() undoes the last one.
- * Returns 0 when at least PLAIN works; a mechanism whose library is
- * missing is left disabled, with a note in err[0..errlen) (err[0] is
+ * Returns 0 when at least PLAIN works; a SCRAM mechanism whose HMAC fails
+ * the check is left disabled, with a note in err[0..errlen) (err[0] is
  * '\0' when all three work).  Returns -1 with a message on failure.
  */
 int hoop_sasl_server_init(char *err, size_t errlen);

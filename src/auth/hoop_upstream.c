@@ -222,6 +222,12 @@ hoop_upstream_start(hoop_session_t *hs)
                       "previous secret", &us->file, err);
     }
 
+    if (hs->up_state == HOOP_UP_REAUTH) {
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "hoop: gateway re-authenticating to the broker before "
+                      "its session ends (KIP-368)");
+    }
+
     hs->up_client = hoop_sasl_client_start(us->mech, us->user, us->password,
                                            us->password_len, err,
                                            sizeof(err));
@@ -347,6 +353,18 @@ hoop_upstream_response(hoop_session_t *hs, u_char *frame, size_t size)
     hs->up_client = NULL;
     hs->up_state = HOOP_UP_DONE;
 
+    /*
+     * KIP-368: the broker ends the session after SessionLifetimeMs;
+     * re-authenticate at 85% of it, before the next request after that.
+     */
+    hs->up_deadline = 0;
+
+    if (hs->up_lifetime > 0) {
+        hs->up_deadline = ngx_current_msec
+                          + (ngx_msec_t) (hs->up_lifetime * 85 / 100);
+        hs->up_deadline += (hs->up_deadline == 0);
+    }
+
     return hoop_upstream_release(hs);
 
 failed:
@@ -452,12 +470,67 @@ hoop_upstream_release(hoop_session_t *hs)
     while (hs->held) {
         o = hs->held;
         hs->held = o->next;
+        hs->up_outstanding += o->owed;
         hoop_out_queue(hs, HOOP_DIR_REQUEST, o);
     }
 
     hs->held_last = &hs->held;
 
     hoop_upstream_wake(hs);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Every client frame toward the broker passes here when the gateway logs
+ * in upstream: it waits while the gateway's exchange runs, and a due
+ * re-authentication holds it until the broker has answered what is in
+ * flight (KIP-368: no other request may interleave).
+ */
+
+ngx_int_t
+hoop_upstream_forward(hoop_session_t *hs, hoop_out_t *o,
+    ngx_uint_t expects_response)
+{
+    o->owed = expects_response;
+
+    if (hs->up_state == HOOP_UP_DONE && hs->up_deadline
+        && (ngx_msec_int_t) (ngx_current_msec - hs->up_deadline) >= 0)
+    {
+        hs->up_state = HOOP_UP_REAUTH;
+    }
+
+    if (hs->up_state == HOOP_UP_DONE) {
+        hs->up_outstanding += o->owed;
+        hoop_out_queue(hs, HOOP_DIR_REQUEST, o);
+        return NGX_OK;
+    }
+
+    o->next = NULL;
+    *hs->held_last = o;
+    hs->held_last = &o->next;
+
+    if (hs->up_state == HOOP_UP_REAUTH && hs->up_outstanding == 0) {
+        return hoop_upstream_start(hs);
+    }
+
+    return NGX_OK;
+}
+
+
+/* A broker answer to a client request went to the client. */
+
+ngx_int_t
+hoop_upstream_answered(hoop_session_t *hs)
+{
+    if (hs->up_outstanding) {
+        hs->up_outstanding--;
+    }
+
+    if (hs->up_state == HOOP_UP_REAUTH && hs->up_outstanding == 0) {
+        return hoop_upstream_start(hs);
+    }
 
     return NGX_OK;
 }

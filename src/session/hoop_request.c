@@ -89,12 +89,9 @@ hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
         return NGX_ERROR;
     }
 
-    if (hs->conf->upstream_sasl && hs->up_state != HOOP_UP_DONE) {
-        /* the gateway's own SASL exchange with the broker goes first */
-        o->next = NULL;
-        *hs->held_last = o;
-        hs->held_last = &o->next;
-        return NGX_OK;
+    if (hs->conf->upstream_sasl) {
+        /* the gateway's own SASL login to the broker may come first */
+        return hoop_upstream_forward(hs, o, req.expects_response);
     }
 
     hoop_out_queue(hs, HOOP_DIR_REQUEST, o);

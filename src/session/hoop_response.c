@@ -23,7 +23,7 @@ hoop_response_frame(hoop_session_t *hs, u_char *frame, size_t size)
 
     c = hs->session->connection;
 
-    if (hs->conf->upstream_sasl && hs->up_state != HOOP_UP_DONE) {
+    if (hs->conf->upstream_sasl && hoop_upstream_owns_response(hs)) {
         return hoop_upstream_response(hs, frame, size);
     }
 
@@ -79,6 +79,10 @@ hoop_response_frame(hoop_session_t *hs, u_char *frame, size_t size)
     hoop_out_queue(hs, HOOP_DIR_RESPONSE, o);
 
     hoop_slot_release_local(hs);
+
+    if (hs->conf->upstream_sasl) {
+        return hoop_upstream_answered(hs);
+    }
 
     return NGX_OK;
 }

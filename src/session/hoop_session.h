@@ -83,6 +83,7 @@ struct hoop_out_s {
     ngx_buf_t            buf;
     u_char              *data;               /* ngx_free() when sent */
     hoop_out_t          *next;
+    unsigned             owed:1;             /* the broker will answer */
 };
 
 
@@ -140,6 +141,8 @@ typedef struct {
     struct hoop_sasl_client_s *up_client;
     int32_t               up_correlation;
     int64_t               up_lifetime;       /* broker's session, ms */
+    ngx_msec_t            up_deadline;       /* re-authenticate after */
+    ngx_uint_t            up_outstanding;    /* forwarded, unanswered */
     hoop_out_t           *held;              /* client frames waiting */
     hoop_out_t          **held_last;
 

@@ -1,0 +1,1861 @@
+/*
+ * The policy compiler: from the document tree to validated rules, with a
+ * diagnostic (line, column, JSON Pointer) for every problem, then the
+ * warnings that need the whole policy (duplicate ids, expiry, overlap),
+ * then the index and the canonical form.
+ *
+ * The language is described in docs/policy.md and, for tools, in
+ * docs/policy-schema.json; the two and this file change together.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hoop_policy_int.h"
+
+
+#define HOOP_POLICY_ID_MAX        128
+#define HOOP_POLICY_TEXT_MAX      4096      /* reason, description */
+#define HOOP_POLICY_DAY           86400
+
+
+/* keys of a rule, in the order they are validated */
+enum {
+    HOOP_POLICY_K_ID = 0,
+    HOOP_POLICY_K_DESCRIPTION,
+    HOOP_POLICY_K_PRINCIPALS,
+    HOOP_POLICY_K_RESOURCES,
+    HOOP_POLICY_K_OPERATIONS,
+    HOOP_POLICY_K_HOSTS,
+    HOOP_POLICY_K_VALID_FROM,
+    HOOP_POLICY_K_VALID_UNTIL,
+    HOOP_POLICY_K_REVIEWED_BY,
+    HOOP_POLICY_K_REVIEWED_AT,
+    HOOP_POLICY_K_REASON,
+    HOOP_POLICY_K_LIMIT
+};
+
+static const char  *hoop_policy_rule_keys[HOOP_POLICY_K_LIMIT] = {
+    "id", "description", "principals", "resources", "operations", "hosts",
+    "valid_from", "valid_until", "reviewed_by", "reviewed_at", "reason"
+};
+
+#define HOOP_POLICY_RULE_KEYS                                                 \
+    "id, description, principals, resources, operations, hosts, "            \
+    "valid_from, valid_until, reviewed_by, reviewed_at, reason"
+
+#define HOOP_POLICY_TOP_KEYS                                                  \
+    "policy_version, default, description, grants, denies; reserved: "       \
+    "masking, approvals"
+
+#define HOOP_POLICY_OP_NAMES                                                  \
+    "read, write, create, delete, alter, describe, cluster_action, "         \
+    "describe_configs, alter_configs, idempotent_write, create_tokens, "     \
+    "describe_tokens, two_phase_commit, all"
+
+#define HOOP_POLICY_RES_NAMES                                                 \
+    "topic, group, cluster, transactional_id, delegation_token, user"
+
+
+typedef struct {
+    hoop_policy_t               *p;
+    hoop_policy_arena_t         *a;
+    hoop_policy_diags_t         *d;
+    int64_t                      now;
+    int64_t                      warn_secs;
+    const hoop_policy_node_t    *masking;
+    const hoop_policy_node_t    *approvals;
+} hoop_policy_cc_t;
+
+/* a resource while the rule is being read */
+typedef struct {
+    hoop_policy_resource_t       res;
+    const hoop_policy_node_t    *node;
+    size_t                       doc;        /* index in the list */
+} hoop_policy_rtmp_t;
+
+/* one (principal, resource pattern) of a grant, for overlap warnings */
+typedef struct {
+    const char                  *key;
+    size_t                       len;
+    uint32_t                     rule;
+    const hoop_policy_resource_t *res;
+    const char                  *principal;
+} hoop_policy_tuple_t;
+
+
+static int hoop_policy_top(hoop_policy_cc_t *cc,
+    const hoop_policy_node_t *root);
+static int hoop_policy_rules(hoop_policy_cc_t *cc,
+    const hoop_policy_node_t *seq, hoop_policy_kind_t kind,
+    const char *path);
+static int hoop_policy_rule(hoop_policy_cc_t *cc,
+    const hoop_policy_node_t *map, hoop_policy_kind_t kind,
+    const char *path, hoop_policy_irule_t *r);
+static const char *hoop_policy_string(hoop_policy_cc_t *cc,
+    const hoop_policy_node_t *n, const char *path, const char *what,
+    size_t max, int controls_ok);
+static int hoop_policy_list(hoop_policy_cc_t *cc,
+    const hoop_policy_node_t *n, const char *path, const char *what);
+static int hoop_policy_principals(hoop_policy_cc_t *cc,
+    const hoop_policy_node_t *n, const char *path, hoop_policy_irule_t *r);
+static int hoop_policy_resources(hoop_policy_cc_t *cc,
+    const hoop_policy_node_t *n, const char *path, hoop_policy_irule_t *r);
+static int hoop_policy_resource(hoop_policy_cc_t *cc,
+    const hoop_policy_node_t *n, const char *path, hoop_policy_rtmp_t *t);
+static int hoop_policy_regex(hoop_policy_cc_t *cc, hoop_policy_irule_t *r,
+    size_t i, const hoop_policy_node_t *node, const char *path);
+static int hoop_policy_operations(hoop_policy_cc_t *cc,
+    const hoop_policy_node_t *n, const char *path, hoop_policy_irule_t *r);
+static int hoop_policy_hosts(hoop_policy_cc_t *cc,
+    const hoop_policy_node_t *n, const char *path, hoop_policy_irule_t *r);
+static int hoop_policy_time(hoop_policy_cc_t *cc,
+    const hoop_policy_node_t *n, const char *path, int end, int64_t *t);
+static int hoop_policy_str_cmp(const void *a, const void *b);
+static int hoop_policy_rtmp_cmp(const void *a, const void *b);
+static int hoop_policy_host_cmp(const void *a, const void *b);
+static int hoop_policy_rule_cmp(const void *a, const void *b);
+static int hoop_policy_ids(hoop_policy_cc_t *cc);
+static void hoop_policy_sort_rules(hoop_policy_cc_t *cc);
+static void hoop_policy_time_warnings(hoop_policy_cc_t *cc);
+static int hoop_policy_overlaps(hoop_policy_cc_t *cc);
+static int hoop_policy_tuple_cmp(const void *a, const void *b);
+static int hoop_policy_covers(const hoop_policy_irule_t *h,
+    const hoop_policy_irule_t *g);
+static void hoop_policy_rule_pos_path(const hoop_policy_irule_t *r,
+    char *buf, size_t size);
+static int hoop_policy_rule_pcmp(const void *a, const void *b);
+static void hoop_policy_overlap_key(hoop_policy_cc_t *cc,
+    const hoop_policy_table_t *table, const hoop_policy_tuple_t *t,
+    const hoop_policy_tuple_t *ti, uint32_t *seen, uint32_t e,
+    const char *key, size_t len);
+
+
+hoop_policy_t *
+hoop_policy_compile(const char *text, size_t len, hoop_policy_diag_t *diags,
+    size_t maxdiags, size_t *ndiags)
+{
+    return hoop_policy_compile_ex(text, len, NULL, diags, maxdiags, ndiags);
+}
+
+
+hoop_policy_t *
+hoop_policy_compile_ex(const char *text, size_t len,
+    const hoop_policy_options_t *opts, hoop_policy_diag_t *diags,
+    size_t maxdiags, size_t *ndiags)
+{
+    int                   rc;
+    hoop_policy_t        *p;
+    hoop_policy_cc_t      cc;
+    hoop_policy_arena_t   doc;
+    hoop_policy_diags_t   d;
+    hoop_policy_node_t   *root;
+
+    memset(&d, 0, sizeof(d));
+    d.diags = diags;
+    d.max = diags ? maxdiags : 0;
+
+    memset(&cc, 0, sizeof(cc));
+    cc.d = &d;
+    cc.now = opts && opts->now ? opts->now : (int64_t) time(NULL);
+    cc.warn_secs = (int64_t) (opts && opts->expiry_warning_days
+                              ? opts->expiry_warning_days : 14)
+                   * HOOP_POLICY_DAY;
+
+    p = NULL;
+    memset(&doc, 0, sizeof(doc));
+
+    if (text == NULL) {
+        text = "";
+        len = 0;
+    }
+
+    if (len > HOOP_POLICY_MAX_TEXT) {
+        hoop_policy_error(&d, "too-large", (hoop_policy_node_t *) NULL, "",
+                          "the document is larger than %d bytes",
+                          HOOP_POLICY_MAX_TEXT);
+        goto done;
+    }
+
+    root = hoop_policy_doc_parse(text, len,
+                                 opts ? opts->format
+                                      : HOOP_POLICY_FORMAT_AUTO,
+                                 &doc, &d);
+    if (root == NULL) {
+        goto done;
+    }
+
+    p = calloc(1, sizeof(hoop_policy_t));
+    if (p == NULL) {
+        hoop_policy_error(&d, "nomem", (hoop_policy_node_t *) NULL, "",
+                          "out of memory");
+        goto done;
+    }
+
+    cc.p = p;
+    cc.a = &p->arena;
+
+    rc = hoop_policy_top(&cc, root);
+
+    if (!cc.a->failed) {
+        (void) hoop_policy_ids(&cc);
+    }
+
+    if (d.nerrors == 0 && !cc.a->failed) {
+        hoop_policy_sort_rules(&cc);
+        hoop_policy_time_warnings(&cc);
+
+        if (hoop_policy_overlaps(&cc) != 0
+            || hoop_policy_index_build(p) != 0
+            || hoop_policy_canon_build(p, cc.masking, cc.approvals) != 0)
+        {
+            cc.a->failed = 1;
+        }
+    }
+
+    if (cc.a->failed) {
+        hoop_policy_error(&d, "nomem", (hoop_policy_node_t *) NULL, "",
+                          "out of memory");
+    }
+
+done:
+
+    hoop_policy_arena_free(&doc);
+
+    if (d.nerrors && p) {
+        hoop_policy_free(p);
+        p = NULL;
+    }
+
+    hoop_policy_diags_sort(&d);
+
+    if (ndiags) {
+        *ndiags = d.n;
+    }
+
+    return p;
+}
+
+
+void
+hoop_policy_free(hoop_policy_t *p)
+{
+    size_t  i;
+
+    if (p == NULL) {
+        return;
+    }
+
+    for (i = 0; i < p->ncodes; i++) {
+        pcre2_code_free(p->codes[i]);
+    }
+
+    free(p->codes);
+    pcre2_match_data_free(p->md);
+    pcre2_match_context_free(p->mctx);
+    hoop_policy_arena_free(&p->arena);
+    free(p);
+}
+
+
+/* ---------------------------------------------------------------------- */
+
+
+static int
+hoop_policy_top(hoop_policy_cc_t *cc, const hoop_policy_node_t *root)
+{
+    size_t                     i;
+    const char                *key;
+    const hoop_policy_node_t  *k, *v, *version, *grants, *denies;
+    char                       path[128];
+
+    if (root->type != HOOP_POLICY_N_MAP) {
+        hoop_policy_error(cc->d, "type", root, "",
+                          "a policy is a mapping (policy_version, grants, "
+                          "...), not %s", hoop_policy_ntype_name(root->type));
+        return -1;
+    }
+
+    version = NULL;
+    grants = NULL;
+    denies = NULL;
+
+    for (i = 0; i < root->n; i++) {
+        k = root->keys[i];
+        v = root->items[i];
+        key = k->str;
+        hoop_policy_path_key(path, sizeof(path), "", k->str, k->len);
+
+        if (strcmp(key, "policy_version") == 0) {
+            version = v;
+
+        } else if (strcmp(key, "default") == 0) {
+            if (v->type != HOOP_POLICY_N_STR || strcmp(v->str, "deny") != 0) {
+                hoop_policy_error(cc->d, "default-not-deny", v, path,
+                                  "the only default is \"deny\": what no "
+                                  "grant allows is refused");
+            }
+
+        } else if (strcmp(key, "description") == 0) {
+            cc->p->description = hoop_policy_string(cc, v, path,
+                                                    "description",
+                                                    HOOP_POLICY_TEXT_MAX, 1);
+
+        } else if (strcmp(key, "grants") == 0) {
+            grants = v;
+
+        } else if (strcmp(key, "denies") == 0) {
+            denies = v;
+
+        } else if (strcmp(key, "masking") == 0
+                   || strcmp(key, "approvals") == 0)
+        {
+            if (key[0] == 'm') {
+                cc->masking = v;
+            } else {
+                cc->approvals = v;
+            }
+
+            hoop_policy_warn(cc->d, "reserved-section", k, path,
+                             "section \"%s\" is reserved for a later "
+                             "version: kept, not enforced", key);
+
+        } else {
+            hoop_policy_error(cc->d, "unknown-key", k, path,
+                              "unknown key \"%.*s\" (allowed: "
+                              HOOP_POLICY_TOP_KEYS ")",
+                              (int) (k->len > 64 ? 64 : k->len), k->str);
+        }
+    }
+
+    if (version == NULL) {
+        hoop_policy_error(cc->d, "missing-key", root, "",
+                          "policy_version is required (this gateway reads "
+                          "policy_version: %d)",
+                          HOOP_POLICY_LANGUAGE_VERSION);
+
+    } else if (version->type != HOOP_POLICY_N_INT) {
+        hoop_policy_error(cc->d, "type", version, "/policy_version",
+                          "policy_version is an integer, not %s",
+                          hoop_policy_ntype_name(version->type));
+
+    } else if (version->ival != HOOP_POLICY_LANGUAGE_VERSION) {
+        hoop_policy_error(cc->d, "unsupported-version", version,
+                          "/policy_version",
+                          "policy_version %lld is not supported (this "
+                          "gateway reads %d)", (long long) version->ival,
+                          HOOP_POLICY_LANGUAGE_VERSION);
+    }
+
+    if (grants == NULL) {
+        hoop_policy_error(cc->d, "missing-key", root, "",
+                          "grants is required (a list; every request no "
+                          "grant allows is denied)");
+
+    } else {
+        hoop_policy_rules(cc, grants, HOOP_POLICY_GRANT, "/grants");
+    }
+
+    if (denies) {
+        hoop_policy_rules(cc, denies, HOOP_POLICY_DENY, "/denies");
+    }
+
+    return cc->d->nerrors ? -1 : 0;
+}
+
+
+static int
+hoop_policy_rules(hoop_policy_cc_t *cc, const hoop_policy_node_t *seq,
+    hoop_policy_kind_t kind, const char *path)
+{
+    size_t                i, n;
+    hoop_policy_irule_t  *rules;
+    char                  rpath[128];
+
+    if (seq->type != HOOP_POLICY_N_SEQ) {
+        hoop_policy_error(cc->d, "type", seq, path, "%s is a list, not %s",
+                          path + 1, hoop_policy_ntype_name(seq->type));
+        return -1;
+    }
+
+    if (seq->n == 0) {
+        if (kind == HOOP_POLICY_GRANT) {
+            hoop_policy_warn(cc->d, "no-grants", seq, path,
+                             "no grants: every request is denied");
+        }
+        return 0;
+    }
+
+    if (seq->n + cc->p->nrules[0] + cc->p->nrules[1]
+        > HOOP_POLICY_MAX_RULES)
+    {
+        hoop_policy_error(cc->d, "too-many", seq, path,
+                          "more than %d rules", HOOP_POLICY_MAX_RULES);
+        return -1;
+    }
+
+    rules = hoop_policy_calloc(cc->a, seq->n, sizeof(hoop_policy_irule_t));
+    if (rules == NULL) {
+        return -1;
+    }
+
+    n = 0;
+
+    for (i = 0; i < seq->n; i++) {
+        hoop_policy_path_index(rpath, sizeof(rpath), path, i);
+
+        if (hoop_policy_rule(cc, seq->items[i], kind, rpath, &rules[n])
+            == 0)
+        {
+            rules[n].docpos = (uint32_t) i;
+            n++;
+        }
+
+        if (cc->a->failed) {
+            return -1;
+        }
+    }
+
+    cc->p->rules[kind] = rules;
+    cc->p->nrules[kind] = n;
+
+    return 0;
+}
+
+
+static int
+hoop_policy_rule(hoop_policy_cc_t *cc, const hoop_policy_node_t *map,
+    hoop_policy_kind_t kind, const char *path, hoop_policy_irule_t *r)
+{
+    size_t                     i, j, errors;
+    int64_t                    t;
+    int                        is_date;
+    const char                *s, *what;
+    hoop_policy_rule_t        *pub;
+    const hoop_policy_node_t  *f[HOOP_POLICY_K_LIMIT], *k;
+    char                       kpath[HOOP_POLICY_K_LIMIT][128];
+    char                       buf[32];
+
+    errors = cc->d->nerrors;
+    memset(r, 0, sizeof(*r));
+    pub = &r->pub;
+    what = kind == HOOP_POLICY_GRANT ? "a grant" : "a deny";
+
+    if (map->type != HOOP_POLICY_N_MAP) {
+        hoop_policy_error(cc->d, "type", map, path, "%s is a mapping, not %s",
+                          what, hoop_policy_ntype_name(map->type));
+        return -1;
+    }
+
+    pub->kind = kind;
+    pub->line = map->line;
+    pub->column = map->column;
+    pub->valid_from = HOOP_POLICY_TIME_MIN;
+    pub->valid_until = HOOP_POLICY_TIME_MAX;
+
+    memset(f, 0, sizeof(f));
+
+    for (i = 0; i < map->n; i++) {
+        k = map->keys[i];
+
+        for (j = 0; j < HOOP_POLICY_K_LIMIT; j++) {
+            if (strcmp(k->str, hoop_policy_rule_keys[j]) == 0) {
+                break;
+            }
+        }
+
+        if (j == HOOP_POLICY_K_LIMIT) {
+            hoop_policy_path_key(kpath[0], sizeof(kpath[0]), path, k->str,
+                                 k->len);
+            hoop_policy_error(cc->d, "unknown-key", k, kpath[0],
+                              "unknown key \"%.*s\" in %s (allowed: "
+                              HOOP_POLICY_RULE_KEYS ")",
+                              (int) (k->len > 64 ? 64 : k->len), k->str,
+                              what);
+            continue;
+        }
+
+        f[j] = map->items[i];
+    }
+
+    for (j = 0; j < HOOP_POLICY_K_LIMIT; j++) {
+        hoop_policy_path_key(kpath[j], sizeof(kpath[j]), path,
+                             hoop_policy_rule_keys[j],
+                             strlen(hoop_policy_rule_keys[j]));
+    }
+
+    /* id */
+
+    if (f[HOOP_POLICY_K_ID] == NULL) {
+        hoop_policy_error(cc->d, "missing-key", map, path,
+                          "%s needs an id (unique and stable: reviews and "
+                          "audit events name it)", what);
+
+    } else {
+        s = hoop_policy_string(cc, f[HOOP_POLICY_K_ID],
+                               kpath[HOOP_POLICY_K_ID], "id",
+                               HOOP_POLICY_ID_MAX, 0);
+        if (s) {
+            for (i = 0; s[i]; i++) {
+                if (!((s[i] >= 'a' && s[i] <= 'z')
+                      || (s[i] >= 'A' && s[i] <= 'Z')
+                      || (s[i] >= '0' && s[i] <= '9')
+                      || (i > 0 && (s[i] == '.' || s[i] == '_'
+                                    || s[i] == '-'))))
+                {
+                    break;
+                }
+            }
+
+            if (s[i]) {
+                hoop_policy_error(cc->d, "bad-id", f[HOOP_POLICY_K_ID],
+                                  kpath[HOOP_POLICY_K_ID],
+                                  "id \"%.64s\": letters, digits, '.', '_' "
+                                  "and '-', starting with a letter or "
+                                  "digit", s);
+            } else {
+                pub->id = s;
+            }
+        }
+    }
+
+    if (f[HOOP_POLICY_K_DESCRIPTION]) {
+        pub->description = hoop_policy_string(cc,
+                                         f[HOOP_POLICY_K_DESCRIPTION],
+                                         kpath[HOOP_POLICY_K_DESCRIPTION],
+                                         "description",
+                                         HOOP_POLICY_TEXT_MAX, 1);
+    }
+
+    /* principals, resources, operations */
+
+    if (f[HOOP_POLICY_K_PRINCIPALS] == NULL) {
+        hoop_policy_error(cc->d, "missing-key", map, path,
+                          "%s needs principals (\"User:NAME\", "
+                          "\"Group:NAME\", \"User:*\")", what);
+    } else {
+        hoop_policy_principals(cc, f[HOOP_POLICY_K_PRINCIPALS],
+                               kpath[HOOP_POLICY_K_PRINCIPALS], r);
+    }
+
+    if (f[HOOP_POLICY_K_RESOURCES] == NULL) {
+        hoop_policy_error(cc->d, "missing-key", map, path,
+                          "%s needs resources", what);
+    } else {
+        hoop_policy_resources(cc, f[HOOP_POLICY_K_RESOURCES],
+                              kpath[HOOP_POLICY_K_RESOURCES], r);
+    }
+
+    if (f[HOOP_POLICY_K_OPERATIONS] == NULL) {
+        hoop_policy_error(cc->d, "missing-key", map, path,
+                          "%s needs operations (" HOOP_POLICY_OP_NAMES ")",
+                          what);
+    } else {
+        hoop_policy_operations(cc, f[HOOP_POLICY_K_OPERATIONS],
+                               kpath[HOOP_POLICY_K_OPERATIONS], r);
+    }
+
+    if (f[HOOP_POLICY_K_HOSTS]) {
+        hoop_policy_hosts(cc, f[HOOP_POLICY_K_HOSTS],
+                          kpath[HOOP_POLICY_K_HOSTS], r);
+    }
+
+    /* validity window */
+
+    if (f[HOOP_POLICY_K_VALID_FROM]) {
+        hoop_policy_time(cc, f[HOOP_POLICY_K_VALID_FROM],
+                         kpath[HOOP_POLICY_K_VALID_FROM], 0,
+                         &pub->valid_from);
+    }
+
+    if (f[HOOP_POLICY_K_VALID_UNTIL]) {
+        if (hoop_policy_time(cc, f[HOOP_POLICY_K_VALID_UNTIL],
+                             kpath[HOOP_POLICY_K_VALID_UNTIL], 1,
+                             &pub->valid_until) == 0
+            && f[HOOP_POLICY_K_VALID_FROM]
+            && pub->valid_from != HOOP_POLICY_TIME_MIN
+            && pub->valid_until < pub->valid_from)
+        {
+            hoop_policy_error(cc->d, "window-order",
+                              f[HOOP_POLICY_K_VALID_UNTIL],
+                              kpath[HOOP_POLICY_K_VALID_UNTIL],
+                              "valid_until is before valid_from");
+        }
+    }
+
+    /* review metadata: required on grants */
+
+    if (f[HOOP_POLICY_K_REVIEWED_BY]) {
+        pub->reviewed_by = hoop_policy_string(cc,
+                                         f[HOOP_POLICY_K_REVIEWED_BY],
+                                         kpath[HOOP_POLICY_K_REVIEWED_BY],
+                                         "reviewed_by",
+                                         HOOP_POLICY_MAX_NAME, 0);
+    }
+
+    if (f[HOOP_POLICY_K_REVIEWED_AT]) {
+        k = f[HOOP_POLICY_K_REVIEWED_AT];
+
+        if (k->type != HOOP_POLICY_N_STR
+            || hoop_policy_time_parse(k->str, k->len, 1, &t, &is_date) != 0)
+        {
+            hoop_policy_error(cc->d, "bad-time", k,
+                              kpath[HOOP_POLICY_K_REVIEWED_AT],
+                              "reviewed_at is a date (2026-11-01) or an RFC "
+                              "3339 date-time (2026-11-01T09:30:00Z)");
+        } else {
+            hoop_policy_time_format(t, is_date, buf, sizeof(buf));
+            pub->reviewed_at = hoop_policy_strndup(cc->a, buf, strlen(buf));
+            pub->reviewed_at_time = t;
+
+            if (t > cc->now + HOOP_POLICY_DAY) {
+                hoop_policy_warn(cc->d, "review-in-future", k,
+                                 kpath[HOOP_POLICY_K_REVIEWED_AT],
+                                 "reviewed_at %s is in the future", buf);
+            }
+        }
+    }
+
+    if (f[HOOP_POLICY_K_REASON]) {
+        pub->reason = hoop_policy_string(cc, f[HOOP_POLICY_K_REASON],
+                                         kpath[HOOP_POLICY_K_REASON],
+                                         "reason", HOOP_POLICY_TEXT_MAX, 1);
+    }
+
+    if (kind == HOOP_POLICY_GRANT) {
+        for (j = HOOP_POLICY_K_REVIEWED_BY; j <= HOOP_POLICY_K_REASON; j++) {
+            if (f[j] == NULL) {
+                hoop_policy_error(cc->d, "missing-review", map, path,
+                                  "grant %s%s%s has no %s: every grant "
+                                  "carries reviewed_by, reviewed_at and "
+                                  "reason",
+                                  pub->id ? "\"" : "",
+                                  pub->id ? pub->id : "",
+                                  pub->id ? "\"" : "",
+                                  hoop_policy_rule_keys[j]);
+            }
+        }
+    }
+
+    return cc->d->nerrors > errors ? -1 : 0;
+}
+
+
+/*
+ * A string value of at most max bytes, copied into the policy; NULL (and
+ * an error) when n is not a non-empty string.  Control characters are
+ * refused unless controls_ok (free text may have newlines).
+ */
+static const char *
+hoop_policy_string(hoop_policy_cc_t *cc, const hoop_policy_node_t *n,
+    const char *path, const char *what, size_t max, int controls_ok)
+{
+    size_t  i;
+
+    if (n->type != HOOP_POLICY_N_STR) {
+        hoop_policy_error(cc->d, "type", n, path,
+                          "%s is a string, not %s%s", what,
+                          hoop_policy_ntype_name(n->type),
+                          n->type == HOOP_POLICY_N_INT
+                          || n->type == HOOP_POLICY_N_REAL
+                          || n->type == HOOP_POLICY_N_BOOL
+                          ? " (quote it in YAML)" : "");
+        return NULL;
+    }
+
+    if (n->len == 0) {
+        hoop_policy_error(cc->d, "empty", n, path, "%s is empty", what);
+        return NULL;
+    }
+
+    if (n->len > max) {
+        hoop_policy_error(cc->d, "too-long", n, path,
+                          "%s is longer than %zu bytes", what, max);
+        return NULL;
+    }
+
+    for (i = 0; i < n->len; i++) {
+        if (((unsigned char) n->str[i] < 0x20 || n->str[i] == 0x7f)
+            && !(controls_ok && (n->str[i] == '\n' || n->str[i] == '\t')))
+        {
+            hoop_policy_error(cc->d, "control-char", n, path,
+                              "%s contains a control character", what);
+            return NULL;
+        }
+    }
+
+    return hoop_policy_strndup(cc->a, n->str, n->len);
+}
+
+
+static int
+hoop_policy_list(hoop_policy_cc_t *cc, const hoop_policy_node_t *n,
+    const char *path, const char *what)
+{
+    if (n->type != HOOP_POLICY_N_SEQ) {
+        hoop_policy_error(cc->d, "type", n, path, "%s is a list, not %s",
+                          what, hoop_policy_ntype_name(n->type));
+        return -1;
+    }
+
+    if (n->n == 0) {
+        hoop_policy_error(cc->d, "empty", n, path,
+                          "%s is an empty list", what);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+hoop_policy_principals(hoop_policy_cc_t *cc, const hoop_policy_node_t *n,
+    const char *path, hoop_policy_irule_t *r)
+{
+    size_t                     i, j, plen;
+    const char                *s, **list;
+    const hoop_policy_node_t  *item;
+    char                       ipath[128];
+
+    if (hoop_policy_list(cc, n, path, "principals") != 0) {
+        return -1;
+    }
+
+    list = hoop_policy_calloc(cc->a, n->n, sizeof(char *));
+    if (list == NULL) {
+        return -1;
+    }
+
+    j = 0;
+
+    for (i = 0; i < n->n; i++) {
+        item = n->items[i];
+        hoop_policy_path_index(ipath, sizeof(ipath), path, i);
+
+        s = hoop_policy_string(cc, item, ipath, "a principal",
+                               HOOP_POLICY_MAX_NAME + 6, 0);
+        if (s == NULL) {
+            continue;
+        }
+
+        if (strncmp(s, "User:", 5) == 0) {
+            plen = 5;
+
+        } else if (strncmp(s, "Group:", 6) == 0) {
+            plen = 6;
+
+        } else {
+            hoop_policy_error(cc->d, "bad-principal", item, ipath,
+                              "principal \"%.64s\" is not \"User:NAME\" or "
+                              "\"Group:NAME\" (the type is case-sensitive, "
+                              "as in Kafka)", s);
+            continue;
+        }
+
+        if (s[plen] == '\0') {
+            hoop_policy_error(cc->d, "bad-principal", item, ipath,
+                              "principal \"%s\" has no name", s);
+            continue;
+        }
+
+        if (plen == 6 && strcmp(s + 6, "*") == 0) {
+            hoop_policy_error(cc->d, "bad-principal", item, ipath,
+                              "\"Group:*\" is not a wildcard; \"User:*\" "
+                              "is every authenticated caller");
+            continue;
+        }
+
+        if (plen == 5 && strcmp(s + 5, "*") == 0) {
+            r->any_user = 1;
+        }
+
+        list[j++] = s;
+    }
+
+    qsort(list, j, sizeof(char *), hoop_policy_str_cmp);
+
+    r->pub.nprincipals = 0;
+
+    for (i = 0; i < j; i++) {
+        if (i > 0 && strcmp(list[i], list[i - 1]) == 0) {
+            hoop_policy_warn(cc->d, "duplicate-entry", n, path,
+                             "principal \"%.64s\" is listed twice", list[i]);
+            continue;
+        }
+
+        list[r->pub.nprincipals++] = list[i];
+    }
+
+    r->pub.principals = list;
+
+    return 0;
+}
+
+
+static int
+hoop_policy_resources(hoop_policy_cc_t *cc, const hoop_policy_node_t *n,
+    const char *path, hoop_policy_irule_t *r)
+{
+    size_t                   i, j, count;
+    hoop_policy_rtmp_t      *t;
+    hoop_policy_resource_t  *res;
+    char                     ipath[128];
+
+    if (hoop_policy_list(cc, n, path, "resources") != 0) {
+        return -1;
+    }
+
+    t = calloc(n->n, sizeof(hoop_policy_rtmp_t));
+    if (t == NULL) {
+        cc->a->failed = 1;
+        return -1;
+    }
+
+    count = 0;
+
+    for (i = 0; i < n->n; i++) {
+        hoop_policy_path_index(ipath, sizeof(ipath), path, i);
+
+        if (hoop_policy_resource(cc, n->items[i], ipath, &t[count]) == 0) {
+            t[count].doc = i;
+            count++;
+        }
+    }
+
+    qsort(t, count, sizeof(hoop_policy_rtmp_t), hoop_policy_rtmp_cmp);
+
+    res = hoop_policy_calloc(cc->a, count ? count : 1,
+                             sizeof(hoop_policy_resource_t));
+    r->regex = hoop_policy_calloc(cc->a, count ? count : 1,
+                                  sizeof(pcre2_code *));
+    r->jit = hoop_policy_calloc(cc->a, count ? count : 1, sizeof(unsigned));
+
+    if (res == NULL || r->regex == NULL || r->jit == NULL) {
+        free(t);
+        return -1;
+    }
+
+    j = 0;
+
+    for (i = 0; i < count; i++) {
+        if (i > 0 && hoop_policy_rtmp_cmp(&t[i], &t[i - 1]) == 0) {
+            hoop_policy_warn(cc->d, "duplicate-entry", t[i].node, path,
+                             "resource %s \"%.64s\" (%s) is listed twice",
+                             hoop_policy_res_name(t[i].res.type),
+                             t[i].res.name,
+                             hoop_policy_match_name(t[i].res.match));
+            continue;
+        }
+
+        res[j] = t[i].res;
+
+        if (res[j].match == HOOP_POLICY_MATCH_REGEX) {
+            hoop_policy_path_index(ipath, sizeof(ipath), path, t[i].doc);
+            r->pub.resources = res;
+            hoop_policy_regex(cc, r, j, t[i].node, ipath);
+        }
+
+        j++;
+    }
+
+    free(t);
+
+    r->pub.resources = res;
+    r->pub.nresources = j;
+
+    return 0;
+}
+
+
+static int
+hoop_policy_resource(hoop_policy_cc_t *cc, const hoop_policy_node_t *n,
+    const char *path, hoop_policy_rtmp_t *t)
+{
+    size_t                     i;
+    size_t                     errors;
+    const char                *s;
+    const hoop_policy_node_t  *type, *name, *match, *v;
+    char                       kpath[128];
+
+    errors = cc->d->nerrors;
+
+    if (n->type != HOOP_POLICY_N_MAP) {
+        hoop_policy_error(cc->d, "type", n, path,
+                          "a resource is a mapping {type, name, match}, "
+                          "not %s", hoop_policy_ntype_name(n->type));
+        return -1;
+    }
+
+    type = NULL;
+    name = NULL;
+    match = NULL;
+
+    for (i = 0; i < n->n; i++) {
+        s = n->keys[i]->str;
+        v = n->items[i];
+
+        if (strcmp(s, "type") == 0) {
+            type = v;
+        } else if (strcmp(s, "name") == 0) {
+            name = v;
+        } else if (strcmp(s, "match") == 0) {
+            match = v;
+        } else {
+            hoop_policy_path_key(kpath, sizeof(kpath), path, s,
+                                 n->keys[i]->len);
+            hoop_policy_error(cc->d, "unknown-key", n->keys[i], kpath,
+                              "unknown key \"%.64s\" in a resource "
+                              "(allowed: type, name, match)", s);
+        }
+    }
+
+    t->node = n;
+    t->res.line = n->line;
+    t->res.column = n->column;
+    t->res.match = HOOP_POLICY_MATCH_LITERAL;
+
+    hoop_policy_path_key(kpath, sizeof(kpath), path, "type", 4);
+
+    if (type == NULL) {
+        hoop_policy_error(cc->d, "missing-key", n, path,
+                          "a resource needs a type (" HOOP_POLICY_RES_NAMES
+                          ")");
+        return -1;
+    }
+
+    if (type->type != HOOP_POLICY_N_STR
+        || (t->res.type = hoop_policy_res_parse(type->str, type->len))
+           == HOOP_POLICY_RES_UNKNOWN)
+    {
+        hoop_policy_error(cc->d, "bad-resource-type", type, kpath,
+                          "unknown resource type \"%.64s\" (allowed: "
+                          HOOP_POLICY_RES_NAMES ")",
+                          type->type == HOOP_POLICY_N_STR ? type->str : "");
+        return -1;
+    }
+
+    if (match) {
+        hoop_policy_path_key(kpath, sizeof(kpath), path, "match", 5);
+
+        if (match->type == HOOP_POLICY_N_STR
+            && strcmp(match->str, "literal") == 0)
+        {
+            t->res.match = HOOP_POLICY_MATCH_LITERAL;
+
+        } else if (match->type == HOOP_POLICY_N_STR
+                   && strcmp(match->str, "prefix") == 0)
+        {
+            t->res.match = HOOP_POLICY_MATCH_PREFIX;
+
+        } else if (match->type == HOOP_POLICY_N_STR
+                   && strcmp(match->str, "regex") == 0)
+        {
+            t->res.match = HOOP_POLICY_MATCH_REGEX;
+
+        } else {
+            hoop_policy_error(cc->d, "bad-match", match, kpath,
+                              "match is literal, prefix or regex");
+            return -1;
+        }
+    }
+
+    hoop_policy_path_key(kpath, sizeof(kpath), path, "name", 4);
+
+    if (t->res.type == HOOP_POLICY_RES_CLUSTER) {
+        if (t->res.match != HOOP_POLICY_MATCH_LITERAL) {
+            hoop_policy_error(cc->d, "cluster-name", match, path,
+                              "the cluster resource is matched literally "
+                              "(its name is \"" HOOP_POLICY_CLUSTER_NAME
+                              "\")");
+            return -1;
+        }
+
+        if (name && (name->type != HOOP_POLICY_N_STR
+                     || strcmp(name->str, HOOP_POLICY_CLUSTER_NAME) != 0))
+        {
+            hoop_policy_error(cc->d, "cluster-name", name, kpath,
+                              "the cluster resource is named \""
+                              HOOP_POLICY_CLUSTER_NAME "\" (or has no "
+                              "name)");
+            return -1;
+        }
+
+        t->res.name = HOOP_POLICY_CLUSTER_NAME;
+        t->res.name_len = sizeof(HOOP_POLICY_CLUSTER_NAME) - 1;
+
+        return 0;
+    }
+
+    if (name == NULL) {
+        hoop_policy_error(cc->d, "missing-key", n, path,
+                          "a %s resource needs a name (\"*\" for every "
+                          "one)", hoop_policy_res_name(t->res.type));
+        return -1;
+    }
+
+    s = hoop_policy_string(cc, name, kpath, "a resource name",
+                           HOOP_POLICY_MAX_NAME,
+                           t->res.match == HOOP_POLICY_MATCH_REGEX);
+    if (s == NULL) {
+        return -1;
+    }
+
+    t->res.name = s;
+    t->res.name_len = name->len;
+
+    if (t->res.match == HOOP_POLICY_MATCH_PREFIX && strcmp(s, "*") == 0) {
+        hoop_policy_warn(cc->d, "prefix-star", name, kpath,
+                         "prefix \"*\" matches only names that start with "
+                         "'*'; every name is literal \"*\"");
+    }
+
+    if (t->res.type == HOOP_POLICY_RES_TOPIC
+        && t->res.match != HOOP_POLICY_MATCH_REGEX
+        && strcmp(s, "*") != 0
+        && !hoop_policy_topic_name_valid(s, name->len))
+    {
+        hoop_policy_warn(cc->d, "invalid-topic-name", name, kpath,
+                         "\"%.64s\" %s a Kafka topic name ([a-zA-Z0-9._-], "
+                         "at most 249): it matches no topic", s,
+                         t->res.match == HOOP_POLICY_MATCH_PREFIX
+                         ? "cannot start" : "is not");
+    }
+
+    return cc->d->nerrors > errors ? -1 : 0;
+}
+
+
+static int
+hoop_policy_regex(hoop_policy_cc_t *cc, hoop_policy_irule_t *r, size_t i,
+    const hoop_policy_node_t *node, const char *path)
+{
+    int                        errcode;
+    size_t                     erroff, k;
+    pcre2_code                *re, **codes;
+    hoop_policy_t             *p;
+    const hoop_policy_node_t  *name;
+    const hoop_policy_resource_t  *res;
+    char                       npath[128];
+    PCRE2_UCHAR                msg[128];
+
+    p = cc->p;
+    res = &r->pub.resources[i];
+
+    /* the position of the name, for the message */
+
+    name = node;
+    for (k = 0; k < node->n; k++) {
+        if (strcmp(node->keys[k]->str, "name") == 0) {
+            name = node->items[k];
+        }
+    }
+
+    hoop_policy_path_key(npath, sizeof(npath), path, "name", 4);
+
+    re = pcre2_compile((PCRE2_SPTR) res->name, res->name_len,
+                       HOOP_POLICY_PCRE2_OPTIONS, &errcode, &erroff, NULL);
+    if (re == NULL) {
+        pcre2_get_error_message(errcode, msg, sizeof(msg));
+        hoop_policy_error(cc->d, "bad-regex", name, npath,
+                          "regex \"%.64s\": %s at offset %zu", res->name,
+                          (const char *) msg, erroff);
+        return -1;
+    }
+
+    codes = realloc(p->codes, (p->ncodes + 1) * sizeof(pcre2_code *));
+    if (codes == NULL) {
+        pcre2_code_free(re);
+        cc->a->failed = 1;
+        return -1;
+    }
+
+    p->codes = codes;
+    p->codes[p->ncodes++] = re;
+
+    r->regex[i] = re;
+    r->jit[i] = pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
+
+    return 0;
+}
+
+
+static int
+hoop_policy_operations(hoop_policy_cc_t *cc, const hoop_policy_node_t *n,
+    const char *path, hoop_policy_irule_t *r)
+{
+    size_t                     i, j;
+    uint32_t                   bit, seen_bad;
+    hoop_policy_op_t           op;
+    const hoop_policy_node_t  *item;
+    const hoop_policy_resource_t  *res;
+    char                       ipath[128];
+
+    if (hoop_policy_list(cc, n, path, "operations") != 0) {
+        return -1;
+    }
+
+    for (i = 0; i < n->n; i++) {
+        item = n->items[i];
+        hoop_policy_path_index(ipath, sizeof(ipath), path, i);
+
+        if (item->type != HOOP_POLICY_N_STR
+            || (op = hoop_policy_op_parse(item->str, item->len))
+               == HOOP_POLICY_OP_UNKNOWN)
+        {
+            hoop_policy_error(cc->d, "bad-operation", item, ipath,
+                              "unknown operation \"%.64s\" (allowed: "
+                              HOOP_POLICY_OP_NAMES ")",
+                              item->type == HOOP_POLICY_N_STR ? item->str
+                                                              : "");
+            continue;
+        }
+
+        bit = HOOP_POLICY_OP_BIT(op);
+
+        if (r->pub.ops & bit) {
+            hoop_policy_warn(cc->d, "duplicate-entry", item, ipath,
+                             "operation %s is listed twice", item->str);
+        }
+
+        r->pub.ops |= bit;
+
+        /* an operation Kafka never checks on a type this rule names */
+
+        seen_bad = 0;
+
+        for (j = 0; j < r->pub.nresources && op != HOOP_POLICY_OP_ALL; j++) {
+            res = &r->pub.resources[j];
+
+            if ((hoop_policy_res_ops(res->type) & bit)
+                || (seen_bad & (1u << res->type)))
+            {
+                continue;
+            }
+
+            seen_bad |= 1u << res->type;
+
+            hoop_policy_error(cc->d, "operation-not-applicable", item, ipath,
+                              "operation %s does not apply to %s resources "
+                              "(Kafka never checks it there); put it in a "
+                              "rule of its own", item->str,
+                              hoop_policy_res_name(res->type));
+        }
+    }
+
+    if ((r->pub.ops & HOOP_POLICY_OP_BIT(HOOP_POLICY_OP_ALL))
+        && r->pub.ops != HOOP_POLICY_OP_BIT(HOOP_POLICY_OP_ALL))
+    {
+        hoop_policy_warn(cc->d, "all-covers", n, path,
+                         "operation all already covers the other "
+                         "operations listed");
+        r->pub.ops = HOOP_POLICY_OP_BIT(HOOP_POLICY_OP_ALL);
+    }
+
+    return 0;
+}
+
+
+static int
+hoop_policy_hosts(hoop_policy_cc_t *cc, const hoop_policy_node_t *n,
+    const char *path, hoop_policy_irule_t *r)
+{
+    int                        any, bits;
+    size_t                     i, j, count;
+    const char                *err;
+    hoop_policy_host_t        *hosts;
+    const hoop_policy_node_t  *item;
+    char                       ipath[128], buf[64];
+
+    if (hoop_policy_list(cc, n, path, "hosts") != 0) {
+        return -1;
+    }
+
+    hosts = hoop_policy_calloc(cc->a, n->n, sizeof(hoop_policy_host_t));
+    if (hosts == NULL) {
+        return -1;
+    }
+
+    any = 0;
+    count = 0;
+
+    for (i = 0; i < n->n; i++) {
+        item = n->items[i];
+        hoop_policy_path_index(ipath, sizeof(ipath), path, i);
+
+        if (item->type != HOOP_POLICY_N_STR) {
+            hoop_policy_error(cc->d, "type", item, ipath,
+                              "a host is a string (\"*\", an address or a "
+                              "CIDR block), not %s",
+                              hoop_policy_ntype_name(item->type));
+            continue;
+        }
+
+        err = "invalid";
+
+        if (hoop_policy_host_parse(item->str, item->len, &hosts[count],
+                                   &bits, &err) != 0)
+        {
+            hoop_policy_error(cc->d, "bad-host", item, ipath,
+                              "host \"%.64s\": %s", item->str, err);
+            continue;
+        }
+
+        if (bits) {
+            hoop_policy_host_format(&hosts[count], buf, sizeof(buf));
+            hoop_policy_error(cc->d, "host-bits", item, ipath,
+                              "host \"%.64s\" has bits set beyond its "
+                              "prefix: write the network address", item->str);
+            continue;
+        }
+
+        if (hosts[count].family == 0) {
+            any = 1;
+            continue;
+        }
+
+        count++;
+    }
+
+    if (any) {
+        if (count) {
+            hoop_policy_warn(cc->d, "all-covers", n, path,
+                             "host \"*\" already covers the other hosts "
+                             "listed");
+        }
+
+        r->pub.hosts = NULL;
+        r->pub.nhosts = 0;
+        return 0;
+    }
+
+    qsort(hosts, count, sizeof(hoop_policy_host_t), hoop_policy_host_cmp);
+
+    j = 0;
+
+    for (i = 0; i < count; i++) {
+        if (i > 0 && hoop_policy_host_cmp(&hosts[i], &hosts[j - 1]) == 0) {
+            hoop_policy_warn(cc->d, "duplicate-entry", n, path,
+                             "a host is listed twice");
+            continue;
+        }
+
+        hosts[j] = hosts[i];
+        hoop_policy_host_format(&hosts[j], buf, sizeof(buf));
+        hosts[j].text = hoop_policy_strndup(cc->a, buf, strlen(buf));
+        j++;
+    }
+
+    r->pub.hosts = hosts;
+    r->pub.nhosts = j;
+
+    return 0;
+}
+
+
+/*
+ * valid_from / valid_until: an RFC 3339 date-time, or a date meaning the
+ * start of that day (UTC) for valid_from and its last second for
+ * valid_until.
+ */
+static int
+hoop_policy_time(hoop_policy_cc_t *cc, const hoop_policy_node_t *n,
+    const char *path, int end, int64_t *t)
+{
+    int  is_date;
+
+    if (n->type != HOOP_POLICY_N_STR
+        || hoop_policy_time_parse(n->str, n->len, 1, t, &is_date) != 0)
+    {
+        hoop_policy_error(cc->d, "bad-time", n, path,
+                          "%s is an RFC 3339 date-time "
+                          "(2026-12-31T23:59:59Z) or a date (2026-12-31)",
+                          end ? "valid_until" : "valid_from");
+        return -1;
+    }
+
+    if (is_date && end) {
+        *t += HOOP_POLICY_DAY - 1;
+    }
+
+    return 0;
+}
+
+
+/* ---------------------------------------------------------------------- */
+
+
+static int
+hoop_policy_str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char * const *) a, *(const char * const *) b);
+}
+
+
+static int
+hoop_policy_rtmp_cmp(const void *a, const void *b)
+{
+    const hoop_policy_rtmp_t  *x, *y;
+    int                        c;
+
+    x = a;
+    y = b;
+
+    if (x->res.type != y->res.type) {
+        return x->res.type < y->res.type ? -1 : 1;
+    }
+
+    if (x->res.match != y->res.match) {
+        return x->res.match < y->res.match ? -1 : 1;
+    }
+
+    c = strcmp(x->res.name, y->res.name);
+
+    return c;
+}
+
+
+static int
+hoop_policy_host_cmp(const void *a, const void *b)
+{
+    const hoop_policy_host_t  *x, *y;
+    int                        c;
+
+    x = a;
+    y = b;
+
+    if (x->family != y->family) {
+        return x->family < y->family ? -1 : 1;
+    }
+
+    c = memcmp(x->addr, y->addr, sizeof(x->addr));
+    if (c) {
+        return c;
+    }
+
+    return x->prefix < y->prefix ? -1 : x->prefix > y->prefix;
+}
+
+
+static int
+hoop_policy_rule_cmp(const void *a, const void *b)
+{
+    const hoop_policy_irule_t  *x, *y;
+
+    x = a;
+    y = b;
+
+    return strcmp(x->pub.id, y->pub.id);
+}
+
+
+/* by id, then position in the document: a total order */
+static int
+hoop_policy_rule_pcmp(const void *a, const void *b)
+{
+    const hoop_policy_irule_t  *x, *y;
+    int                         c;
+
+    x = *(const hoop_policy_irule_t * const *) a;
+    y = *(const hoop_policy_irule_t * const *) b;
+
+    c = strcmp(x->pub.id, y->pub.id);
+    if (c) {
+        return c;
+    }
+
+    if (x->pub.line != y->pub.line) {
+        return x->pub.line < y->pub.line ? -1 : 1;
+    }
+
+    return x->pub.column < y->pub.column ? -1 : x->pub.column > y->pub.column;
+}
+
+
+static void
+hoop_policy_rule_pos_path(const hoop_policy_irule_t *r, char *buf,
+    size_t size)
+{
+    snprintf(buf, size, "/%s/%u",
+             r->pub.kind == HOOP_POLICY_GRANT ? "grants" : "denies",
+             r->docpos);
+}
+
+
+/* ids are unique across grants and denies */
+static int
+hoop_policy_ids(hoop_policy_cc_t *cc)
+{
+    size_t                 i, k, n;
+    hoop_policy_irule_t  **all;
+    char                   path[128];
+
+    n = cc->p->nrules[0] + cc->p->nrules[1];
+    if (n == 0) {
+        return 0;
+    }
+
+    all = malloc(n * sizeof(*all));
+    if (all == NULL) {
+        cc->a->failed = 1;
+        return -1;
+    }
+
+    n = 0;
+    for (k = 0; k < 2; k++) {
+        for (i = 0; i < cc->p->nrules[k]; i++) {
+            all[n++] = &cc->p->rules[k][i];
+        }
+    }
+
+    qsort(all, n, sizeof(*all), hoop_policy_rule_pcmp);
+
+    for (i = 1; i < n; i++) {
+        if (strcmp(all[i]->pub.id, all[i - 1]->pub.id) == 0) {
+            hoop_policy_rule_pos_path(all[i], path, sizeof(path));
+            hoop_policy_diag(cc->d, HOOP_POLICY_SEV_ERROR, "duplicate-id",
+                             all[i]->pub.line, all[i]->pub.column, path,
+                             "id \"%s\" is already used by the %s at line "
+                             "%u", all[i]->pub.id,
+                             all[i - 1]->pub.kind == HOOP_POLICY_GRANT
+                             ? "grant" : "deny", all[i - 1]->pub.line);
+        }
+    }
+
+    free(all);
+
+    return 0;
+}
+
+
+/* rules by id: the index of a rule is its rank, the tie-break of checks */
+static void
+hoop_policy_sort_rules(hoop_policy_cc_t *cc)
+{
+    size_t  k, i;
+
+    for (k = 0; k < 2; k++) {
+        qsort(cc->p->rules[k], cc->p->nrules[k], sizeof(hoop_policy_irule_t),
+              hoop_policy_rule_cmp);
+
+        for (i = 0; i < cc->p->nrules[k]; i++) {
+            cc->p->rules[k][i].index = (uint32_t) i;
+        }
+    }
+}
+
+
+static void
+hoop_policy_time_warnings(hoop_policy_cc_t *cc)
+{
+    size_t                     k, i, j;
+    int64_t                    left;
+    const char                *what;
+    hoop_policy_irule_t       *r;
+    const hoop_policy_rule_t  *pub;
+    char                       path[128], buf[32];
+
+    for (k = 0; k < 2; k++) {
+        what = k == HOOP_POLICY_GRANT ? "grant" : "deny";
+
+        for (i = 0; i < cc->p->nrules[k]; i++) {
+            r = &cc->p->rules[k][i];
+            pub = &r->pub;
+            hoop_policy_rule_pos_path(r, path, sizeof(path));
+
+            if (pub->valid_until != HOOP_POLICY_TIME_MAX) {
+                hoop_policy_time_format(pub->valid_until, 0, buf,
+                                        sizeof(buf));
+                left = pub->valid_until - cc->now;
+
+                if (left < 0) {
+                    hoop_policy_diag(cc->d, HOOP_POLICY_SEV_WARNING,
+                                     "expired", pub->line, pub->column, path,
+                                     "%s \"%s\" expired at %s: it matches "
+                                     "nothing; remove it or renew it", what,
+                                     pub->id, buf);
+
+                } else if (left <= cc->warn_secs) {
+                    hoop_policy_diag(cc->d, HOOP_POLICY_SEV_WARNING,
+                                     "expiring", pub->line, pub->column,
+                                     path,
+                                     "%s \"%s\" expires at %s, in %lld "
+                                     "day(s)%s", what, pub->id, buf,
+                                     (long long) (left / HOOP_POLICY_DAY),
+                                     k == HOOP_POLICY_DENY
+                                     ? ": what it blocks opens then" : "");
+                }
+            }
+
+            if (k == HOOP_POLICY_DENY || !r->any_user) {
+                continue;
+            }
+
+            for (j = 0; j < pub->nresources; j++) {
+                if (pub->resources[j].match == HOOP_POLICY_MATCH_LITERAL
+                    && strcmp(pub->resources[j].name, "*") == 0
+                    && pub->resources[j].type != HOOP_POLICY_RES_CLUSTER)
+                {
+                    hoop_policy_diag(cc->d, HOOP_POLICY_SEV_WARNING,
+                                     "broad-grant", pub->resources[j].line,
+                                     pub->resources[j].column, path,
+                                     "grant \"%s\" gives every "
+                                     "authenticated caller (User:*) every "
+                                     "%s", pub->id,
+                                     hoop_policy_res_name(
+                                         pub->resources[j].type));
+                }
+            }
+        }
+    }
+}
+
+
+/* ---------------------------------------------------------------------- */
+
+
+/*
+ * Overlap: a grant g whose access to some (principal, resource pattern)
+ * another grant h already gives: h names the same principal or "User:*",
+ * its pattern covers g's (literal "*" covers all, a prefix covers the
+ * names and prefixes that start with it, equal patterns cover each
+ * other), its operations include g's (or are all), its hosts include
+ * g's, and its window contains g's.  One warning per (g, h); when g and h
+ * cover each other exactly, only the later one in the document warns.
+ *
+ * Tuples are keyed "principal NUL type match name"; the covering keys of
+ * a tuple are looked up with a running hash, so the cost is linear in the
+ * total length of the names.
+ */
+static int
+hoop_policy_overlaps(hoop_policy_cc_t *cc)
+{
+    int                         rc;
+    size_t                      i, j, k, n, x, len, hlen, np, pi;
+    uint32_t                    e, *seen, *ord, *start;
+    uint64_t                    hh;
+    const char                 *pr[2];
+    hoop_policy_arena_t         tmp;
+    hoop_policy_table_t         table;
+    hoop_policy_slot_t         *slot;
+    hoop_policy_tuple_t        *t;
+    hoop_policy_irule_t        *rules;
+    const hoop_policy_resource_t  *res;
+    char                       *key;
+    char                        buf[HOOP_POLICY_MAX_NAME * 2 + 16];
+
+    rules = cc->p->rules[HOOP_POLICY_GRANT];
+    n = 0;
+
+    for (i = 0; i < cc->p->nrules[HOOP_POLICY_GRANT]; i++) {
+        for (j = 0; j < rules[i].pub.nresources; j++) {
+            if (rules[i].pub.resources[j].match != HOOP_POLICY_MATCH_REGEX) {
+                n += rules[i].pub.nprincipals;
+            }
+        }
+    }
+
+    if (n < 2) {
+        return 0;
+    }
+
+    memset(&tmp, 0, sizeof(tmp));
+    rc = -1;
+
+    t = hoop_policy_calloc(&tmp, n, sizeof(hoop_policy_tuple_t));
+    seen = hoop_policy_calloc(&tmp, cc->p->nrules[HOOP_POLICY_GRANT],
+                              sizeof(uint32_t));
+    if (t == NULL || seen == NULL
+        || hoop_policy_table_init(&table, n, &tmp) != 0)
+    {
+        goto done;
+    }
+
+    n = 0;
+
+    for (i = 0; i < cc->p->nrules[HOOP_POLICY_GRANT]; i++) {
+        for (j = 0; j < rules[i].pub.nresources; j++) {
+            res = &rules[i].pub.resources[j];
+            if (res->match == HOOP_POLICY_MATCH_REGEX) {
+                continue;
+            }
+
+            for (k = 0; k < rules[i].pub.nprincipals; k++) {
+                hlen = strlen(rules[i].pub.principals[k]);
+                len = hlen + 3 + res->name_len;
+
+                key = hoop_policy_alloc(&tmp, len);
+                if (key == NULL) {
+                    goto done;
+                }
+
+                memcpy(key, rules[i].pub.principals[k], hlen);
+                key[hlen] = '\0';
+                key[hlen + 1] = (char) ('0' + res->type);
+                key[hlen + 2] = (char) ('0' + res->match);
+                memcpy(key + hlen + 3, res->name, res->name_len);
+
+                t[n].key = key;
+                t[n].len = len;
+                t[n].rule = (uint32_t) i;
+                t[n].res = res;
+                t[n].principal = rules[i].pub.principals[k];
+                n++;
+            }
+        }
+    }
+
+    qsort(t, n, sizeof(hoop_policy_tuple_t), hoop_policy_tuple_cmp);
+
+    for (i = 0; i < n; i = j) {
+        for (j = i + 1; j < n; j++) {
+            if (t[j].len != t[i].len
+                || memcmp(t[j].key, t[i].key, t[i].len) != 0)
+            {
+                break;
+            }
+        }
+
+        slot = hoop_policy_table_put(&table,
+                                     hoop_policy_fnv(HOOP_POLICY_FNV_BASIS,
+                                                     t[i].key, t[i].len),
+                                     t[i].key, t[i].len);
+        if (slot == NULL) {
+            goto done;
+        }
+
+        slot->key = t[i].key;
+        slot->first = (uint32_t) i;
+        slot->count = (uint32_t) (j - i);
+    }
+
+    /*
+     * For every tuple, grant by grant (a counting sort of the tuples by
+     * rule into ord; "seen" marks the grants already named for the
+     * current one through the epoch e), every key that could cover it.
+     */
+
+    ord = hoop_policy_calloc(&tmp, n, sizeof(uint32_t));
+    start = hoop_policy_calloc(&tmp, cc->p->nrules[HOOP_POLICY_GRANT] + 1,
+                               sizeof(uint32_t));
+    if (ord == NULL || start == NULL) {
+        goto done;
+    }
+
+    for (i = 0; i < n; i++) {
+        start[t[i].rule + 1]++;
+    }
+
+    for (i = 0; i < cc->p->nrules[HOOP_POLICY_GRANT]; i++) {
+        start[i + 1] += start[i];
+    }
+
+    for (i = 0; i < n; i++) {
+        ord[start[t[i].rule]++] = (uint32_t) i;
+    }
+
+    e = 0;
+
+    for (x = 0; x < n; x++) {
+        i = ord[x];
+        res = t[i].res;
+
+        if (x == 0 || t[i].rule != t[ord[x - 1]].rule) {
+            e++;
+        }
+
+        pr[0] = t[i].principal;
+        pr[1] = "User:*";
+        np = strcmp(pr[0], "User:*") == 0 ? 1 : 2;
+
+        for (pi = 0; pi < np; pi++) {
+            hlen = strlen(pr[pi]);
+            memcpy(buf, pr[pi], hlen);
+            buf[hlen] = '\0';
+            buf[hlen + 1] = (char) ('0' + res->type);
+
+            /* literal "*" */
+
+            buf[hlen + 2] = (char) ('0' + HOOP_POLICY_MATCH_LITERAL);
+            buf[hlen + 3] = '*';
+            hoop_policy_overlap_key(cc, &table, t, &t[i], seen, e, buf,
+                                    hlen + 4);
+
+            /* the same pattern */
+
+            buf[hlen + 2] = (char) ('0' + res->match);
+            memcpy(buf + hlen + 3, res->name, res->name_len);
+            len = hlen + 3 + res->name_len;
+
+            if (!(res->match == HOOP_POLICY_MATCH_LITERAL
+                  && strcmp(res->name, "*") == 0))
+            {
+                hoop_policy_overlap_key(cc, &table, t, &t[i], seen, e, buf,
+                                        len);
+            }
+
+            /* prefixes strictly shorter than a prefix, or of a name */
+
+            if (res->match == HOOP_POLICY_MATCH_LITERAL
+                && strcmp(res->name, "*") == 0)
+            {
+                continue;
+            }
+
+            buf[hlen + 2] = (char) ('0' + HOOP_POLICY_MATCH_PREFIX);
+            hh = hoop_policy_fnv(HOOP_POLICY_FNV_BASIS, buf, hlen + 3);
+
+            for (k = 0; k < res->name_len; k++) {
+                if (res->match == HOOP_POLICY_MATCH_PREFIX
+                    && k + 1 == res->name_len)
+                {
+                    break;
+                }
+
+                hh = hoop_policy_fnv(hh, res->name + k, 1);
+
+                if (hoop_policy_table_get(&table, hh, buf, hlen + 4 + k)) {
+                    hoop_policy_overlap_key(cc, &table, t, &t[i], seen, e,
+                                            buf, hlen + 4 + k);
+                }
+            }
+        }
+    }
+
+    rc = 0;
+
+done:
+
+    hoop_policy_arena_free(&tmp);
+
+    if (rc != 0) {
+        cc->a->failed = 1;
+    }
+
+    return rc;
+}
+
+
+/* the grants of one covering key against tuple ti */
+static void
+hoop_policy_overlap_key(hoop_policy_cc_t *cc,
+    const hoop_policy_table_t *table, const hoop_policy_tuple_t *t,
+    const hoop_policy_tuple_t *ti, uint32_t *seen, uint32_t e,
+    const char *key, size_t len)
+{
+    size_t                     j;
+    const hoop_policy_slot_t  *found;
+    const hoop_policy_tuple_t *u;
+    hoop_policy_irule_t       *rules, *g, *o;
+    const hoop_policy_resource_t  *res;
+    char                       path[128];
+
+    found = hoop_policy_table_get(table,
+                                  hoop_policy_fnv(HOOP_POLICY_FNV_BASIS, key,
+                                                  len),
+                                  key, len);
+    if (found == NULL) {
+        return;
+    }
+
+    rules = cc->p->rules[HOOP_POLICY_GRANT];
+    g = &rules[ti->rule];
+    res = ti->res;
+
+    for (j = found->first; j < found->first + found->count; j++) {
+        u = &t[j];
+        o = &rules[u->rule];
+
+        if (u->rule == ti->rule || seen[u->rule] == e
+            || !hoop_policy_covers(o, g))
+        {
+            continue;
+        }
+
+        /* exactly the same access both ways: only the later one warns */
+
+        if (u->len == ti->len && memcmp(u->key, ti->key, u->len) == 0
+            && hoop_policy_covers(g, o)
+            && (g->pub.line < o->pub.line
+                || (g->pub.line == o->pub.line
+                    && g->pub.column < o->pub.column)))
+        {
+            continue;
+        }
+
+        seen[u->rule] = e;
+
+        hoop_policy_rule_pos_path(g, path, sizeof(path));
+        hoop_policy_diag(cc->d, HOOP_POLICY_SEV_WARNING, "overlap",
+                         res->line, res->column, path,
+                         "grant \"%s\": %s on %s \"%.64s\" is already "
+                         "granted by \"%s\" (line %u)", g->pub.id,
+                         ti->principal, hoop_policy_res_name(res->type),
+                         res->name, o->pub.id, o->pub.line);
+    }
+}
+
+
+static int
+hoop_policy_tuple_cmp(const void *a, const void *b)
+{
+    const hoop_policy_tuple_t  *x, *y;
+    int                         c;
+
+    x = a;
+    y = b;
+
+    c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+    if (c) {
+        return c;
+    }
+
+    if (x->len != y->len) {
+        return x->len < y->len ? -1 : 1;
+    }
+
+    return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+
+/* does grant h give at least what g gives (operations, hosts, window)? */
+static int
+hoop_policy_covers(const hoop_policy_irule_t *h, const hoop_policy_irule_t *g)
+{
+    size_t  i, j;
+
+    if (!(h->pub.ops & HOOP_POLICY_OP_BIT(HOOP_POLICY_OP_ALL))
+        && (g->pub.ops & ~h->pub.ops) != 0)
+    {
+        return 0;
+    }
+
+    if (h->pub.valid_from > g->pub.valid_from
+        || h->pub.valid_until < g->pub.valid_until)
+    {
+        return 0;
+    }
+
+    if (h->pub.nhosts == 0) {
+        return 1;
+    }
+
+    if (g->pub.nhosts == 0) {
+        return 0;
+    }
+
+    for (i = 0; i < g->pub.nhosts; i++) {
+        for (j = 0; j < h->pub.nhosts; j++) {
+            if (strcmp(g->pub.hosts[i].text, h->pub.hosts[j].text) == 0) {
+                break;
+            }
+        }
+
+        if (j == h->pub.nhosts) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
