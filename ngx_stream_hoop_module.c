@@ -563,7 +563,9 @@ ngx_stream_hoop_filter(ngx_stream_session_t *s, ngx_chain_t *in,
 
         /* sent below the high-water mark while input waits: go on */
         if (crc == NGX_AGAIN && rc == NGX_OK
-            && d->queued < hscf->buffer_size)
+            && hoop_session_backlog(hs, d == &hs->dir[HOOP_DIR_REQUEST]
+                                        ? HOOP_DIR_REQUEST : HOOP_DIR_RESPONSE)
+               < hscf->buffer_size)
         {
             continue;
         }

@@ -475,6 +475,7 @@ hoop_upstream_release(hoop_session_t *hs)
     }
 
     hs->held_last = &hs->held;
+    hs->held_bytes = 0;
 
     hoop_upstream_wake(hs);
 
@@ -510,6 +511,7 @@ hoop_upstream_forward(hoop_session_t *hs, hoop_out_t *o,
     o->next = NULL;
     *hs->held_last = o;
     hs->held_last = &o->next;
+    hs->held_bytes += o->buf.last - o->buf.start;
 
     if (hs->up_state == HOOP_UP_REAUTH && hs->up_outstanding == 0) {
         return hoop_upstream_start(hs);

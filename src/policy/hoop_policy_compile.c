@@ -146,7 +146,6 @@ hoop_policy_compile_ex(const char *text, size_t len,
     const hoop_policy_options_t *opts, hoop_policy_diag_t *diags,
     size_t maxdiags, size_t *ndiags)
 {
-    int                   rc;
     hoop_policy_t        *p;
     hoop_policy_cc_t      cc;
     hoop_policy_arena_t   doc;
@@ -197,7 +196,7 @@ hoop_policy_compile_ex(const char *text, size_t len,
     cc.p = p;
     cc.a = &p->arena;
 
-    rc = hoop_policy_top(&cc, root);
+    (void) hoop_policy_top(&cc, root);
 
     if (!cc.a->failed) {
         (void) hoop_policy_ids(&cc);
@@ -406,12 +405,11 @@ hoop_policy_rules(hoop_policy_cc_t *cc, const hoop_policy_node_t *seq,
     for (i = 0; i < seq->n; i++) {
         hoop_policy_path_index(rpath, sizeof(rpath), path, i);
 
-        if (hoop_policy_rule(cc, seq->items[i], kind, rpath, &rules[n])
-            == 0)
-        {
-            rules[n].docpos = (uint32_t) i;
-            n++;
-        }
+        /* kept even with errors: its id still counts for duplicates */
+
+        (void) hoop_policy_rule(cc, seq->items[i], kind, rpath, &rules[n]);
+        rules[n].docpos = (uint32_t) i;
+        n++;
 
         if (cc->a->failed) {
             return -1;
@@ -1405,7 +1403,9 @@ hoop_policy_ids(hoop_policy_cc_t *cc)
     n = 0;
     for (k = 0; k < 2; k++) {
         for (i = 0; i < cc->p->nrules[k]; i++) {
-            all[n++] = &cc->p->rules[k][i];
+            if (cc->p->rules[k][i].pub.id) {
+                all[n++] = &cc->p->rules[k][i];
+            }
         }
     }
 

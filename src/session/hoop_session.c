@@ -140,7 +140,7 @@ hoop_session_consume(hoop_session_t *hs, ngx_uint_t dir)
 
         while (b->pos < b->last) {
 
-            if (d->queued >= hs->conf->buffer_size) {
+            if (hoop_session_backlog(hs, dir) >= hs->conf->buffer_size) {
                 /* leave the rest in the proxy's buffer: backpressure */
                 return NGX_AGAIN;
             }
@@ -176,6 +176,24 @@ hoop_session_consume(hoop_session_t *hs, ngx_uint_t dir)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * Bytes the module holds that taking more input of dir would add to.
+ * Requests also count what waits for the client (local answers, broker
+ * responses): a client that does not read gets no more requests taken.
+ */
+
+size_t
+hoop_session_backlog(hoop_session_t *hs, ngx_uint_t dir)
+{
+    if (dir == HOOP_DIR_RESPONSE) {
+        return hs->dir[HOOP_DIR_RESPONSE].queued;
+    }
+
+    return hs->dir[HOOP_DIR_REQUEST].queued + hs->held_bytes
+           + hs->dir[HOOP_DIR_RESPONSE].queued;
 }
 
 
@@ -373,6 +391,15 @@ hoop_session_emit(hoop_session_t *hs, ngx_uint_t dir,
     }
 
     dst->buffered &= ~HOOP_BUFFERED;
+
+    if (dir == HOOP_DIR_RESPONSE && hs->dir[HOOP_DIR_REQUEST].pending
+        && hoop_session_backlog(hs, HOOP_DIR_REQUEST) < hs->conf->buffer_size)
+    {
+        /* requests stopped behind this output: let them go on */
+        s->upstream->peer.connection->buffered |= HOOP_BUFFERED;
+        ngx_post_event(s->upstream->peer.connection->write,
+                       &ngx_posted_events);
+    }
 
     if (dir == HOOP_DIR_RESPONSE) {
         if (hs->closing && rc == NGX_OK && d->out == NULL && d->busy == NULL)

@@ -145,6 +145,7 @@ typedef struct {
     ngx_uint_t            up_outstanding;    /* forwarded, unanswered */
     hoop_out_t           *held;              /* client frames waiting */
     hoop_out_t          **held_last;
+    size_t                held_bytes;
 
     unsigned              error:1;
     unsigned              closing:1;         /* answer sent, then close */
@@ -154,6 +155,7 @@ typedef struct {
 
 /* Source: Kafka protocol guide, "Common Request and Response Structure". */
 ngx_int_t hoop_session_consume(hoop_session_t *hs, ngx_uint_t dir);
+size_t hoop_session_backlog(hoop_session_t *hs, ngx_uint_t dir);
 ngx_int_t hoop_session_emit(hoop_session_t *hs, ngx_uint_t dir,
     ngx_stream_filter_pt next);
 hoop_session_t *hoop_session_create(ngx_stream_session_t *s,
