@@ -5,17 +5,18 @@
 #   make -C fuzz smoke-sasl              a short run (SECONDS, default 20)
 #   make -C fuzz smoke-sasl SECONDS=60
 #
-# Needs libgsasl-dev libsasl2-dev libsasl2-modules libssl-dev
-# libjansson-dev.  Mode byte first (see fuzz_auth_sasl.c): 0 credential
-# file, 1 PLAIN, 2 SCRAM-SHA-256, 3 SCRAM-SHA-512, 4 client.
+# Needs libsasl2-dev libsasl2-modules (the SASL client) libssl-dev
+# libjansson-dev; the SASL server needs only OpenSSL.  Mode byte first
+# (see fuzz_auth_sasl.c): 0 credential file, 1 PLAIN, 2 SCRAM-SHA-256,
+# 3 SCRAM-SHA-512, 4 client.  In later SCRAM client messages '@' is the
+# server's nonce and a final ",p=!" a valid proof for alice.
 
 SASL_FUZZ_SRCS := $(SRC)/auth/hoop_credentials.c \
                   $(SRC)/auth/hoop_sasl_server.c \
                   $(SRC)/auth/hoop_sasl_client.c
 SASL_FUZZ_DEPS := $(SASL_FUZZ_SRCS) $(SASL_FUZZ_SRCS:.c=.h) sasl.mk
-SASL_FUZZ_LIBS := -lgsasl -lsasl2 -ljansson -lcrypto
-SASL_FUZZ_HAVE := $(and $(wildcard /usr/include/gsasl.h), \
-                        $(wildcard /usr/include/sasl/sasl.h))
+SASL_FUZZ_LIBS := -lsasl2 -ljansson -lcrypto
+SASL_FUZZ_HAVE := $(wildcard /usr/include/sasl/sasl.h)
 
 .PHONY: smoke-sasl
 
@@ -43,6 +44,13 @@ $(BUILD)/corpus-sasl: sasl.mk
 	    > $@/scram256-ext
 	printf '\003n,,n=alice,r=fyko+d2lbbFgONRv9qkxdawL\nc=biws,r=@,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=' \
 	    > $@/scram512
+	printf '\002n,,n=alice,r=fyko+d2lbbFgONRv9qkxdawL\nc=biws,r=@,p=!' \
+	    > $@/scram256-java
+	printf '\002n,,n=alice,r=fyko+d2lbbFgONRv9qkxdawL\nc=biws,r=fyko+d2lbbFgONRv9qkxdawL@,p=!' \
+	    > $@/scram256-librdkafka
+	printf '\003n,a=alice,n=alice,r=x,tokenauth=false\nc=bixhPWFsaWNlLA==,r=x@,ext=1,p=!' \
+	    > $@/scram512-librdkafka-ext
+	printf '\003n,,n=mallory,r=abc\nc=biws,r=@,p=!' > $@/scram512-unknown
 	printf '\004\001r=xyz,s=QSXCR+Q6sek8bf92,i=4096\nv=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=' \
 	    > $@/client256
 	printf '\004\000\n' > $@/client-plain

@@ -67,7 +67,47 @@ hoop_sasl_credentials $TEST_NGINX_CREDENTIALS;
 proxy_pass $TEST_NGINX_KAFKA_BOOTSTRAP;
 CONF
 
+plan tests => hoop_test_count() + 7;
+
 run_tests();
+
+# --- real clients: librdkafka (kcat) and Java with each mechanism --------
+
+{
+    my $ng = hoop_nginx_start(log_level => 'info',
+        stream_config => 'hoop_broker_address 1 127.0.0.1:$TEST_NGINX_SERVER_PORT;',
+        stream_server_config => $SASL
+            . "hoop_sasl_mechanisms PLAIN SCRAM-SHA-256 SCRAM-SHA-512;\n");
+    my $boot = "127.0.0.1:$ng->{port}";
+    for my $m (qw(PLAIN SCRAM-SHA-256 SCRAM-SHA-512)) {
+        my $r = run_cmd(cmd => [ 'kcat', '-L', '-b', $boot, '-m', 10,
+            '-X', 'security.protocol=SASL_PLAINTEXT', '-X', "sasl.mechanism=$m",
+            '-X', 'sasl.username=alice', '-X', 'sasl.password=alice-secret' ],
+            timeout => 30);
+        like($r->{stdout}, qr/broker 1 at 127\.0\.0\.1:$ng->{port}/,
+             "librdkafka $m through the gateway") or diag($r->{stderr});
+    }
+    my $bad = run_cmd(cmd => [ 'kcat', '-L', '-b', $boot, '-m', 5,
+        '-X', 'security.protocol=SASL_PLAINTEXT', '-X', 'sasl.mechanism=SCRAM-SHA-512',
+        '-X', 'sasl.username=alice', '-X', 'sasl.password=wrong' ], timeout => 30);
+    like($bad->{stderr}, qr/Authentication failed: invalid credentials/,
+         'librdkafka: a wrong SCRAM password is refused');
+
+    my $props = "$ENV{TEST_NGINX_AUTH_DIR}/scram512.properties";
+    open my $f, '>', $props or die $!;
+    print $f "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\n"
+        . "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule "
+        . "required username=\"alice\" password=\"alice-secret\";\n";
+    close $f;
+    my $t = "hoop-scram-java-$$";
+    my $j = kafka_tool('topics', '--bootstrap-server', $boot, '--command-config',
+                       $props, '--create', '--topic', $t, { timeout => 90 });
+    is($j->{rc}, 0, 'Java (kafka-topics) SCRAM-SHA-512 through the gateway')
+        or diag($j->{stderr});
+    my $log = hoop_nginx_stop($ng);
+    like($log, qr/client authenticated as "alice" with SCRAM-SHA-512/, 'as alice');
+    unlike($log, qr/\[(alert|crit)\]/, 'no alerts');
+}
 
 __DATA__
 

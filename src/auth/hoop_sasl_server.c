@@ -146,8 +146,8 @@ static unsigned     hoop_sasl_server_inits;
 static int          hoop_scram256_ok;
 static int          hoop_scram512_ok;
 
-static int hoop_sasl_server_fail(hoop_sasl_server_t *s, const char *msg,
-    const char *fmt, ...)
+static hoop_sasl_rc_t hoop_sasl_server_fail(hoop_sasl_server_t *s,
+    const char *msg, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
@@ -169,7 +169,7 @@ static const uint8_t *hoop_scram_printable(const uint8_t *p,
 static int hoop_scram_saslname(const uint8_t *p, size_t len, char *dst,
     size_t *dstlen);
 static hoop_sasl_rc_t hoop_scram_refuse(hoop_sasl_server_t *s,
-    const char *check);
+    const char *check, const char *detail);
 
 
 /* --- process set-up ------------------------------------------------------- */
@@ -375,7 +375,7 @@ hoop_sasl_server_step(hoop_sasl_server_t *s, const uint8_t *in,
 /* records why s failed (reason "MECH: fmt...", msg for the client), wipes
  * the SCRAM secrets; every later step fails */
 
-static int
+static hoop_sasl_rc_t
 hoop_sasl_server_fail(hoop_sasl_server_t *s, const char *msg,
     const char *fmt, ...)
 {
@@ -695,6 +695,10 @@ hoop_scram_first_parse(hoop_sasl_server_t *s, const uint8_t *in,
     }
 
     cf->gs2_len = (size_t) (p - in);
+    if (cf->gs2_len > HOOP_SCRAM_GS2_MAX) {
+        goto malformed;
+    }
+
     cf->bare = p;
     cf->bare_len = (size_t) (end - p);
 
@@ -884,10 +888,12 @@ hoop_scram_first(hoop_sasl_server_t *s, const uint8_t *in, size_t inlen)
 
 
 /* fails s after a failed check of client-final; the client sees the same
- * message for an unknown user and a wrong password */
+ * message for an unknown user and a wrong password, the log tells them
+ * apart */
 
 static hoop_sasl_rc_t
-hoop_scram_refuse(hoop_sasl_server_t *s, const char *check)
+hoop_scram_refuse(hoop_sasl_server_t *s, const char *check,
+    const char *detail)
 {
     char  esc[80];
 
@@ -896,13 +902,14 @@ hoop_scram_refuse(hoop_sasl_server_t *s, const char *check)
     if (!s->real) {
         return hoop_sasl_server_fail(s, HOOP_SASL_MSG_FAILED,
                                      s->cred == NULL
-                                     ? "unknown user \"%s\" (%s)"
+                                     ? "unknown user \"%s\" (%s: %s)"
                                      : "user \"%s\" has no credential for "
-                                       "this mechanism (%s)", esc, check);
+                                       "this mechanism (%s: %s)",
+                                     esc, check, detail);
     }
 
-    return hoop_sasl_server_fail(s, HOOP_SASL_MSG_FAILED, "%s for \"%s\"",
-                                 check, esc);
+    return hoop_sasl_server_fail(s, HOOP_SASL_MSG_FAILED,
+                                 "%s for \"%s\": %s", check, esc, detail);
 }
 
 
@@ -975,8 +982,9 @@ hoop_scram_final(hoop_sasl_server_t *s, const uint8_t *in, size_t inlen)
     if ((size_t) (q - p) != strlen(cbind)
         || memcmp(p, cbind, (size_t) (q - p)) != 0)
     {
-        return hoop_scram_refuse(s, "channel binding check failed (c= is "
-                                 "not the gs2 header of client-first)");
+        return hoop_scram_refuse(s, "channel binding check failed",
+                                 "c= is not the base64 of the gs2 header "
+                                 "of client-first");
     }
 
     p = q + 1;
@@ -1011,8 +1019,9 @@ hoop_scram_final(hoop_sasl_server_t *s, const uint8_t *in, size_t inlen)
                   s->nonce_len) != 0)
     {
         OPENSSL_cleanse(proof, sizeof(proof));
-        return hoop_scram_refuse(s, "nonce check failed (client-final "
-                                 "nonce does not end with server-first's)");
+        return hoop_scram_refuse(s, "nonce check failed",
+                                 "the nonce of client-final does not end "
+                                 "with the nonce of server-first");
     }
 
     /* AuthMessage := client-first-bare "," server-first ","
@@ -1068,8 +1077,8 @@ hoop_scram_final(hoop_sasl_server_t *s, const uint8_t *in, size_t inlen)
     }
 
     if (!ok || !s->real || s->cred == NULL) {
-        return hoop_scram_refuse(s, "proof check failed (wrong password, "
-                                 "or a tampered message)");
+        return hoop_scram_refuse(s, "proof check failed",
+                                 "wrong password, or a tampered message");
     }
 
     /* server-final: v=ServerSignature, HMAC(ServerKey, AuthMessage) */

@@ -33,6 +33,7 @@ typedef struct {
     const char                   *name;
     size_t                        len;
     uint32_t                      epoch;
+    uint32_t                      nmatched;
     uint32_t                      opmask;
     hoop_policy_kind_t            kind;
     uint32_t                      best;
@@ -53,6 +54,8 @@ static void hoop_policy_scan(hoop_policy_ctx_t *c, const uint32_t *list,
 static int hoop_policy_regex_match(const hoop_policy_ctx_t *c,
     const hoop_policy_entry_t *e);
 static void hoop_policy_find(hoop_policy_ctx_t *c);
+static void hoop_policy_scan_rx(hoop_policy_ctx_t *c,
+    const hoop_policy_index_t *ix, const uint32_t *list, size_t n);
 static int hoop_policy_dominated(hoop_policy_ctx_t *c,
     const hoop_policy_resource_t *res);
 static int hoop_policy_run_applies(hoop_policy_ctx_t *c,
@@ -179,11 +182,13 @@ hoop_policy_mark(hoop_policy_ctx_t *c)
     }
 
     c->epoch = e;
+    c->nmatched = 0;
 
     s = hoop_policy_principal_get(p, HOOP_POLICY_PKEY_USER,
                                   req->principal.data, req->principal.len);
     if (s) {
         p->marks[s->first] = e;
+        p->matched[c->nmatched++] = s->first;
     }
 
     for (i = 0; i < req->ngroups; i++) {
@@ -191,8 +196,9 @@ hoop_policy_mark(hoop_policy_ctx_t *c)
                                       req->groups[i].data
                                       ? req->groups[i].data : "",
                                       req->groups[i].len);
-        if (s) {
+        if (s && p->marks[s->first] != e) {
             p->marks[s->first] = e;
+            p->matched[c->nmatched++] = s->first;
         }
     }
 }
@@ -314,12 +320,12 @@ hoop_policy_regex_match(const hoop_policy_ctx_t *c,
 static void
 hoop_policy_find(hoop_policy_ctx_t *c)
 {
-    size_t                      i, pos, plen;
-    int                         rc;
-    uint64_t                    h;
-    const hoop_policy_index_t  *ix;
-    const hoop_policy_slot_t   *s;
-    const hoop_policy_entry_t  *e;
+    size_t                       i, pos, plen;
+    uint32_t                     k, id;
+    uint64_t                     h;
+    const hoop_policy_index_t   *ix;
+    const hoop_policy_slot_t    *s;
+    const hoop_policy_bucket_t  *b;
 
     c->best = HOOP_POLICY_NONE;
     c->near = HOOP_POLICY_NONE;
@@ -355,12 +361,47 @@ hoop_policy_find(hoop_policy_ctx_t *c)
         }
     }
 
-    hoop_policy_scan(c, ix->wild, ix->nwild);
+    /* literal "*" and regexes: the "User:*" run, then the caller's */
 
-    for (i = 0; i < ix->nrx; i++) {
-        e = &ix->rx[i];
+    b = &ix->wild_by;
+
+    if (ix->nwild) {
+        hoop_policy_scan(c, b->items + b->any_first, b->any_count);
+
+        for (k = 0; k < c->nmatched; k++) {
+            id = c->p->matched[k];
+            hoop_policy_scan(c, b->items + b->first[id],
+                             b->first[id + 1] - b->first[id]);
+        }
+    }
+
+    b = &ix->rx_by;
+
+    if (ix->nrx) {
+        hoop_policy_scan_rx(c, ix, b->items + b->any_first, b->any_count);
+
+        for (k = 0; k < c->nmatched; k++) {
+            id = c->p->matched[k];
+            hoop_policy_scan_rx(c, ix, b->items + b->first[id],
+                                b->first[id + 1] - b->first[id]);
+        }
+    }
+}
+
+
+/* a run of regex entries (indices into ix->rx), ascending */
+static void
+hoop_policy_scan_rx(hoop_policy_ctx_t *c, const hoop_policy_index_t *ix,
+    const uint32_t *list, size_t n)
+{
+    size_t                      i;
+    int                         rc;
+    const hoop_policy_entry_t  *e;
+
+    for (i = 0; i < n; i++) {
+        e = &ix->rx[list[i]];
         if (e->rule >= c->best) {
-            break;
+            return;
         }
 
         rc = hoop_policy_try(c, &c->p->rules[c->kind][e->rule]);
@@ -376,7 +417,7 @@ hoop_policy_find(hoop_policy_ctx_t *c)
 
         if (rc == HOOP_POLICY_YES) {
             c->best = e->rule;
-            break;
+            return;
         }
 
         c->near = e->rule;

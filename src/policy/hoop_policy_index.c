@@ -18,6 +18,9 @@ static int hoop_policy_index_one(hoop_policy_t *p, hoop_policy_kind_t kind,
     hoop_policy_res_t type);
 static int hoop_policy_index_table(hoop_policy_t *p, hoop_policy_table_t *t,
     hoop_policy_entry_t *e, size_t n, uint32_t *lists, size_t *used);
+static int hoop_policy_index_bucket(hoop_policy_t *p,
+    hoop_policy_kind_t kind, hoop_policy_bucket_t *b, const uint32_t *rules,
+    size_t n, int by_index);
 static int hoop_policy_entry_cmp(const void *a, const void *b);
 static int hoop_policy_u32_cmp(const void *a, const void *b);
 
@@ -138,9 +141,11 @@ hoop_policy_index_principals(hoop_policy_t *p)
 
     p->marks = hoop_policy_calloc(&p->arena, p->nprincipals + 1,
                                   sizeof(uint32_t));
+    p->matched = hoop_policy_calloc(&p->arena, p->nprincipals + 1,
+                                    sizeof(uint32_t));
     p->epoch = hoop_policy_calloc(&p->arena, 1, sizeof(uint32_t));
 
-    return p->marks && p->epoch ? 0 : -1;
+    return p->marks && p->matched && p->epoch ? 0 : -1;
 }
 
 
@@ -148,7 +153,9 @@ static int
 hoop_policy_index_one(hoop_policy_t *p, hoop_policy_kind_t kind,
     hoop_policy_res_t type)
 {
+    int                    rc;
     size_t                 i, j, n, nlit, npre, nwild, nrx, used;
+    uint32_t              *rxr;
     hoop_policy_index_t   *ix;
     hoop_policy_irule_t   *r;
     hoop_policy_entry_t   *all, *lit, *pre, e;
@@ -258,6 +265,116 @@ hoop_policy_index_one(hoop_policy_t *p, hoop_policy_kind_t kind,
     }
 
     ix->nplens = j;
+
+    /* wildcards and regexes by principal */
+
+    if (hoop_policy_index_bucket(p, kind, &ix->wild_by, ix->wild, nwild, 0)
+        != 0)
+    {
+        return -1;
+    }
+
+    if (nrx == 0) {
+        return 0;
+    }
+
+    rxr = malloc(nrx * sizeof(uint32_t));
+    if (rxr == NULL) {
+        return -1;
+    }
+
+    for (i = 0; i < nrx; i++) {
+        rxr[i] = ix->rx[i].rule;
+    }
+
+    rc = hoop_policy_index_bucket(p, kind, &ix->rx_by, rxr, nrx, 1);
+
+    free(rxr);
+
+    return rc;
+}
+
+
+/*
+ * Items i < n of rule rules[i] (ascending) bucketed by the principals of
+ * the rule: "User:*" rules in the any run, the others in the run of each
+ * of their principal ids.  An item is rules[i], or i when by_index.
+ */
+static int
+hoop_policy_index_bucket(hoop_policy_t *p, hoop_policy_kind_t kind,
+    hoop_policy_bucket_t *b, const uint32_t *rules, size_t n, int by_index)
+{
+    size_t                      i, j, total;
+    uint32_t                   *next, item;
+    const hoop_policy_irule_t  *r;
+
+    if (n == 0) {
+        return 0;
+    }
+
+    b->first = hoop_policy_calloc(&p->arena, p->nprincipals + 1,
+                                  sizeof(uint32_t));
+    next = calloc(p->nprincipals + 1, sizeof(uint32_t));
+    if (b->first == NULL || next == NULL) {
+        free(next);
+        return -1;
+    }
+
+    /* counts, then starts (the any run first) */
+
+    b->any_count = 0;
+    total = 0;
+
+    for (i = 0; i < n; i++) {
+        r = &p->rules[kind][rules[i]];
+
+        if (r->any_user) {
+            b->any_count++;
+            continue;
+        }
+
+        for (j = 0; j < r->npids; j++) {
+            next[r->pids[j]]++;
+        }
+
+        total += r->npids;
+    }
+
+    b->any_first = 0;
+    total += b->any_count;
+
+    j = b->any_count;
+    for (i = 0; i < p->nprincipals; i++) {
+        b->first[i] = (uint32_t) j;
+        j += next[i];
+        next[i] = b->first[i];
+    }
+    b->first[p->nprincipals] = (uint32_t) j;
+
+    b->items = hoop_policy_calloc(&p->arena, total ? total : 1,
+                                  sizeof(uint32_t));
+    if (b->items == NULL) {
+        free(next);
+        return -1;
+    }
+
+    j = 0;
+
+    for (i = 0; i < n; i++) {
+        r = &p->rules[kind][rules[i]];
+        item = by_index ? (uint32_t) i : rules[i];
+
+        if (r->any_user) {
+            b->items[j++] = item;
+            continue;
+        }
+
+        for (total = 0; total < r->npids; total++) {
+            b->items[next[r->pids[total]]++] = item;
+        }
+    }
+
+    free(next);
 
     return 0;
 }

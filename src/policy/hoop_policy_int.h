@@ -226,10 +226,24 @@ typedef struct {
 } hoop_policy_entry_t;
 
 /*
+ * Rules that apply to many names (literal "*", regex) are also bucketed
+ * by principal, so a check looks only at the caller's: per principal id
+ * a run (first, count) of items, plus the run of "User:*" rules.  Items
+ * are rule indices (wildcards) or entry indices (regexes), ascending.
+ */
+typedef struct {
+    uint32_t                    *first;      /* nprincipals + 1 */
+    uint32_t                    *items;
+    uint32_t                     any_first;
+    uint32_t                     any_count;
+} hoop_policy_bucket_t;
+
+/*
  * Per (kind, resource type): literal names and prefixes in hash tables
  * whose values are runs of rule indices (ascending) in lists; the
  * distinct prefix lengths ascending; literal "*" rules; regex entries;
- * and every entry of the type (for hoop_policy_check_any()).
+ * the same two by principal; and every entry of the type (for
+ * hoop_policy_check_any()).
  */
 typedef struct {
     hoop_policy_table_t          literal;
@@ -241,6 +255,8 @@ typedef struct {
     size_t                       nwild;
     hoop_policy_entry_t         *rx;
     size_t                       nrx;
+    hoop_policy_bucket_t         wild_by;
+    hoop_policy_bucket_t         rx_by;
     hoop_policy_entry_t         *all;
     size_t                       nall;
 } hoop_policy_index_t;
@@ -264,6 +280,7 @@ struct hoop_policy_s {
     /* scratch of hoop_policy_check(): see the header on threads */
     uint32_t                    *marks;      /* per principal id */
     uint32_t                    *epoch;
+    uint32_t                    *matched;    /* ids marked, this check */
     pcre2_match_data            *md;
     pcre2_match_context         *mctx;
 
@@ -283,6 +300,24 @@ struct hoop_policy_s {
                                     | PCRE2_DOLLAR_ENDONLY)
 /* backtracking budget of one regex match (catastrophic patterns) */
 #define HOOP_POLICY_MATCH_LIMIT    100000
+
+/* the state of one compilation (hoop_policy_compile.c) */
+typedef struct {
+    hoop_policy_t               *p;
+    hoop_policy_arena_t         *a;
+    hoop_policy_diags_t         *d;
+    int64_t                      now;
+    int64_t                      warn_secs;
+    const hoop_policy_node_t    *masking;
+    const hoop_policy_node_t    *approvals;
+} hoop_policy_cc_t;
+
+#define HOOP_POLICY_DAY            86400
+
+/* hoop_policy_lint.c: whole-policy checks; 0, or -1 out of memory */
+int hoop_policy_lint_ids(hoop_policy_cc_t *cc);
+void hoop_policy_lint_times(hoop_policy_cc_t *cc);
+int hoop_policy_lint_overlaps(hoop_policy_cc_t *cc);
 
 /* hoop_policy_index.c: build p->index and p->principals; 0 or -1 */
 int hoop_policy_index_build(hoop_policy_t *p);

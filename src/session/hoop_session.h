@@ -55,6 +55,7 @@ struct hoop_main_conf_s {
 
 typedef struct hoop_auth_conf_s  hoop_auth_conf_t;   /* src/auth */
 typedef struct hoop_upstream_sasl_s  hoop_upstream_sasl_t;
+typedef struct hoop_policy_state_s  hoop_policy_state_t;   /* authorize */
 
 
 struct hoop_srv_conf_s {
@@ -70,6 +71,7 @@ struct hoop_srv_conf_s {
     ngx_array_t         *mtls_rules;         /* of hoop_mtls_rule_t */
     hoop_auth_conf_t    *auth_conf;          /* credentials, JWKS, ... */
     hoop_upstream_sasl_t *upstream_sasl;     /* the gateway's own login */
+    hoop_policy_state_t  *policy;            /* hoop_policy, or NULL */
 };
 
 

@@ -11,10 +11,16 @@
 #                                       SASL_PLAINTEXT listener (optional,
 #                                       not part of check)
 #
-# Needs (Debian 12): libgsasl-dev libsasl2-dev libsasl2-modules libssl-dev
-# libjansson-dev libcmocka-dev.  When gsasl.h and sasl/sasl.h are
-# installed, "check" and "check-asan" of the including Makefile build and
-# run test_auth_sasl too (its loop runs every prerequisite).
+# Needs (Debian 12): libsasl2-dev libsasl2-modules (the SASL client)
+# libssl-dev libjansson-dev libcmocka-dev; the SASL server needs only
+# OpenSSL.  libgsasl-dev is optional: when gsasl.h is installed, GNU
+# SASL's client is one more independent client of our SCRAM-SHA-256
+# server (HOOP_TEST_GSASL).  When sasl/sasl.h is installed, "check" and
+# "check-asan" of the including Makefile build and run test_auth_sasl too
+# (its loop runs every prerequisite).
+#
+# -DHOOP_SASL_SERVER_TEST lets the tests fix the server nonce (RFC 7677's
+# example); the module and the fuzz target are built without it.
 
 SASL_AUTH     := ../../src/auth
 SASL_SRCS     := $(SASL_AUTH)/hoop_credentials.c \
@@ -23,13 +29,15 @@ SASL_SRCS     := $(SASL_AUTH)/hoop_credentials.c \
 SASL_DEPS     := $(SASL_SRCS) $(SASL_SRCS:.c=.h) sasl.mk
 SASL_CC       ?= $(CC)
 SASL_OPT      ?= $(if $(OPT),$(OPT),-O1)
+SASL_GSASL    := $(wildcard /usr/include/gsasl.h)
 SASL_CFLAGS   := -std=c99 -Wall -Wextra -Werror -Wpedantic -g \
-                 -I$(SASL_AUTH)
-SASL_LIBS     := -lcmocka -lgsasl -lsasl2 -lcrypto -ljansson
+                 -I$(SASL_AUTH) -DHOOP_SASL_SERVER_TEST \
+                 $(if $(SASL_GSASL),-DHOOP_TEST_GSASL)
+SASL_LIBS     := -lcmocka $(if $(SASL_GSASL),-lgsasl) -lsasl2 -lcrypto \
+                 -ljansson
 SASL_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all \
                  -fno-omit-frame-pointer
-SASL_HAVE     := $(and $(wildcard /usr/include/gsasl.h), \
-                       $(wildcard /usr/include/sasl/sasl.h))
+SASL_HAVE     := $(wildcard /usr/include/sasl/sasl.h)
 
 KAFKA_SASL            ?=
 KAFKA_SASL_USER       ?= gw

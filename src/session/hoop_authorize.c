@@ -1,0 +1,260 @@
+/*
+ * The policy a server enforces and the decisions taken with it.  The file
+ * is compiled when nginx reads its configuration (nginx -t prints the
+ * policy's own diagnostics with their lines) and re-read by each worker
+ * when it changes; a version that does not compile never replaces the last
+ * good one.
+ */
+
+#include "hoop_authorize.h"
+
+
+static ngx_int_t hoop_authorize_load(hoop_policy_state_t *st,
+    ngx_log_t *log, ngx_conf_t *cf);
+
+
+static void
+hoop_authorize_cleanup(void *data)
+{
+    hoop_policy_state_t *st = data;
+
+    if (st->policy) {
+        hoop_policy_free(st->policy);
+        st->policy = NULL;
+    }
+}
+
+
+char *
+hoop_authorize_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    hoop_srv_conf_t *hscf = conf;
+
+    ngx_str_t            *value;
+    ngx_pool_cleanup_t   *cln;
+    hoop_policy_state_t  *st;
+
+    if (hscf->policy) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    cln = ngx_pool_cleanup_add(cf->pool, sizeof(hoop_policy_state_t));
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    st = cln->data;
+    ngx_memzero(st, sizeof(hoop_policy_state_t));
+    cln->handler = hoop_authorize_cleanup;
+
+    st->file = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &st->file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (hoop_authorize_load(st, cf->log, cf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    hscf->policy = st;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Reads and compiles the file if it is not the one already loaded.  With
+ * cf (configuration time) errors go through ngx_conf_log_error (file and
+ * line of the directive); later they go to log and the last good policy
+ * stays.
+ */
+
+static ngx_int_t
+hoop_authorize_load(hoop_policy_state_t *st, ngx_log_t *log, ngx_conf_t *cf)
+{
+    char                 line[512];
+    u_char              *text;
+    size_t               ndiags, i;
+    ssize_t              n;
+    ngx_fd_t             fd;
+    ngx_uint_t           errors, level;
+    hoop_policy_t       *p;
+    ngx_file_info_t      fi;
+    hoop_policy_diag_t   diags[16];
+
+    if (ngx_file_info(st->file.data, &fi) == NGX_FILE_ERROR) {
+        if (cf) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                               "hoop_policy \"%V\"", &st->file);
+        } else {
+            ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                          "hoop: policy \"%V\": keeping the last good "
+                          "version", &st->file);
+        }
+
+        return NGX_ERROR;
+    }
+
+    if (st->policy && fi.st_ino == st->ino && fi.st_size == st->size
+        && fi.st_mtim.tv_sec == st->mtime
+        && fi.st_mtim.tv_nsec == st->mtime_nsec)
+    {
+        return NGX_OK;
+    }
+
+    if (fi.st_size > HOOP_POLICY_MAX_TEXT) {
+        ngx_log_error(NGX_LOG_ERR, cf ? cf->log : log, 0,
+                      "hoop: policy \"%V\" is larger than %d bytes",
+                      &st->file, HOOP_POLICY_MAX_TEXT);
+        return NGX_ERROR;
+    }
+
+    text = ngx_alloc(fi.st_size + 1, log);
+    if (text == NULL) {
+        return NGX_ERROR;
+    }
+
+    fd = ngx_open_file(st->file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    n = (fd == NGX_INVALID_FILE) ? -1 : read(fd, text, fi.st_size);
+
+    if (fd != NGX_INVALID_FILE) {
+        (void) ngx_close_file(fd);
+    }
+
+    if (n != fi.st_size) {
+        ngx_log_error(NGX_LOG_ERR, cf ? cf->log : log, ngx_errno,
+                      "hoop: cannot read policy \"%V\"", &st->file);
+        ngx_free(text);
+        return NGX_ERROR;
+    }
+
+    ndiags = 0;
+    p = hoop_policy_compile((char *) text, n, diags, 16, &ndiags);
+
+    ngx_free(text);
+
+    errors = 0;
+
+    for (i = 0; i < ndiags && i < 16; i++) {
+        hoop_policy_diag_format(&diags[i], (char *) st->file.data, line,
+                                sizeof(line));
+
+        if (diags[i].severity == HOOP_POLICY_SEV_ERROR) {
+            errors++;
+        }
+
+        /* a temporary: ngx_log_error() is a macro comparing its level */
+        level = (diags[i].severity == HOOP_POLICY_SEV_ERROR)
+                ? (cf ? NGX_LOG_EMERG : NGX_LOG_ERR) : NGX_LOG_WARN;
+
+        if (cf) {
+            ngx_conf_log_error(level, cf, 0, "hoop_policy: %s", line);
+
+        } else {
+            ngx_log_error(level, log, 0, "hoop: policy: %s", line);
+        }
+    }
+
+    if (p == NULL) {
+        if (cf == NULL) {
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "hoop: policy \"%V\" refused (%ui errors); "
+                          "keeping version %s", &st->file, errors,
+                          st->policy ? hoop_policy_sha256_hex(st->policy)
+                                     : "none");
+        }
+
+        return NGX_ERROR;
+    }
+
+    if (st->policy) {
+        hoop_policy_free(st->policy);
+    }
+
+    st->policy = p;
+    st->ino = fi.st_ino;
+    st->size = fi.st_size;
+    st->mtime = fi.st_mtim.tv_sec;
+    st->mtime_nsec = fi.st_mtim.tv_nsec;
+
+    ngx_log_error(NGX_LOG_NOTICE, cf ? cf->log : log, 0,
+                  "hoop: policy \"%V\" version %s: %uz grants, %uz denies",
+                  &st->file, hoop_policy_sha256_hex(p),
+                  hoop_policy_rule_count(p, HOOP_POLICY_GRANT),
+                  hoop_policy_rule_count(p, HOOP_POLICY_DENY));
+
+    return NGX_OK;
+}
+
+
+void
+hoop_authorize_refresh(hoop_policy_state_t *st, ngx_log_t *log)
+{
+    if (st->checked && ngx_current_msec - st->checked < 1000) {
+        return;
+    }
+
+    st->checked = ngx_current_msec;
+
+    (void) hoop_authorize_load(st, log, NULL);
+}
+
+
+ngx_int_t
+hoop_authorize(hoop_session_t *hs, hoop_policy_res_t type,
+    const u_char *name, size_t len, hoop_policy_op_t op)
+{
+    ngx_uint_t               i;
+    ngx_str_t               *g;
+    hoop_policy_str_t        groups[64];
+    hoop_policy_addr_t       addr;
+    ngx_connection_t        *c;
+    hoop_policy_state_t     *st;
+    hoop_policy_request_t    req;
+    hoop_policy_decision_t   d;
+
+    c = hs->session->connection;
+    st = hs->conf->policy;
+
+    ngx_memzero(&req, sizeof(hoop_policy_request_t));
+
+    req.principal.data = (char *) hs->identity.principal.data;
+    req.principal.len = hs->identity.principal.len;
+
+    if (hs->identity.groups) {
+        g = hs->identity.groups->elts;
+
+        for (i = 0; i < hs->identity.groups->nelts && i < 64; i++) {
+            groups[i].data = (char *) g[i].data;
+            groups[i].len = g[i].len;
+        }
+
+        req.groups = groups;
+        req.ngroups = i;
+    }
+
+    if (hoop_policy_addr_from_sockaddr(&addr, c->sockaddr) == 0) {
+        req.addr = &addr;
+    }
+
+    req.resource = type;
+    req.name.data = (const char *) name;
+    req.name.len = len;
+    req.op = op;
+    req.now = ngx_time();
+
+    (void) hoop_policy_check(st->policy, &req, &d);
+
+    if (!d.allowed) {
+        ngx_log_error(NGX_LOG_NOTICE, c->log, 0,
+                      "hoop: denied \"%V\" %s %s \"%*s\": %s%s%s",
+                      &hs->identity.principal, hoop_policy_op_name(op),
+                      hoop_policy_res_name(type), len, name, d.text,
+                      d.rule_id ? " " : "", d.rule_id ? d.rule_id : "");
+    }
+
+    return d.allowed;
+}
