@@ -7,6 +7,8 @@
  * the records of the contract in t/clients/README.md:
  *   key-<i>, value-<i>-<payload>, headers h1=a-<i> h2=b, timestamp 1700000000000+i.
  * The options are those of `run produce` (validated again here); prints {"produced":N}.
+ * --token-file FILE: OAUTHBEARER with the token in FILE (see hoop-rdkafka-common.h); the other
+ * authentication and TLS settings arrive as --prop KEY=VALUE (librdkafka names).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,42 +19,20 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "hoop-rdkafka-common.h"
+
 #define TS_BASE 1700000000000LL
 #define PAYLOAD_UNIT "hoop-payload-"
 
-enum { EXIT_ERROR = 1, EXIT_USAGE = 2 };
+enum { EXIT_ERROR = HOOP_EXIT_ERROR, EXIT_USAGE = HOOP_EXIT_USAGE };
 
 static long long delivered;
 static rd_kafka_resp_err_t first_err;
 static char first_errstr[600];
 
-static void usage(const char *msg, const char *arg)
-{
-    fprintf(stderr, "usage error: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
-    exit(EXIT_USAGE);
-}
-
-static long long num(const char *opt, const char *v)
-{
-    char *end;
-    long long n;
-
-    errno = 0;
-    n = strtoll(v, &end, 10);
-    if (errno || *v == '\0' || *end != '\0' || n < 0)
-        usage(opt, "needs a non-negative number");
-    return n;
-}
-
-static void set(rd_kafka_conf_t *conf, const char *k, const char *v)
-{
-    char err[512];
-
-    if (rd_kafka_conf_set(conf, k, v, err, sizeof(err)) != RD_KAFKA_CONF_OK) {
-        fprintf(stderr, "usage error: %s=%s: %s\n", k, v, err);
-        exit(EXIT_USAGE);
-    }
-}
+#define usage hoop_usage
+#define num hoop_num
+#define set hoop_set
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
@@ -70,6 +50,11 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     (void) opaque;
     fprintf(stderr, "rdkafka error: %s: %s\n", rd_kafka_err2name(err), reason);
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION && first_err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        /* SASL/TLS authentication failed: will not get better by waiting (as the Java client) */
+        first_err = err;
+        snprintf(first_errstr, sizeof(first_errstr), "%s", reason);
+    }
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         char buf[512];
         rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, buf, sizeof(buf));
@@ -105,16 +90,16 @@ int main(int argc, char **argv)
         {"client-id", required_argument, NULL, 'C'},
         {"prop", required_argument, NULL, 'X'},
         {"debug", no_argument, NULL, 'd'},
+        {"token-file", required_argument, NULL, 'K'},
         {NULL, 0, NULL, 0},
     };
     const char *bootstrap = NULL, *topic = NULL, *compression = "none", *acks = "all";
-    const char *txn_id = NULL, *client_id = NULL;
+    const char *txn_id = NULL, *client_id = NULL, *token_file = NULL;
     long long count = -1, first = 0, payload_bytes = 100, timeout_ms = 30000;
     int idempotent = 0, debug = 0, c, rc = 0;
     char **props = calloc((size_t) argc, sizeof(char *));
     int nprops = 0;
     char errstr[512], buf[64];
-    const char *env;
 
     if (props == NULL)
         return EXIT_ERROR;
@@ -133,6 +118,7 @@ int main(int argc, char **argv)
         case 'C': client_id = optarg; break;
         case 'X': props[nprops++] = optarg; break;
         case 'd': debug = 1; break;
+        case 'K': token_file = optarg; break;
         default: usage("unknown option", NULL);
         }
     }
@@ -145,8 +131,7 @@ int main(int argc, char **argv)
         usage("--compression must be none|gzip|snappy|lz4|zstd", NULL);
     if (strcmp(acks, "all") && strcmp(acks, "-1") && strcmp(acks, "1") && strcmp(acks, "0"))
         usage("--acks must be all|1|0", NULL);
-    env = getenv("HOOP_CLIENT_DEBUG");
-    if (env != NULL && *env != '\0' && strcmp(env, "0") != 0)
+    if (hoop_debug_env())
         debug = 1;
 
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -167,13 +152,10 @@ int main(int argc, char **argv)
     set(conf, "socket.timeout.ms", buf);
     if (debug)
         set(conf, "debug", "broker");
-    for (int i = 0; i < nprops; i++) {
-        char *eq = strchr(props[i], '=');
-        if (eq == NULL || eq == props[i])
-            usage("--prop needs KEY=VALUE, got", props[i]);
-        *eq = '\0';
-        set(conf, props[i], eq + 1);
-    }
+    if (token_file)
+        hoop_conf_token_file(conf, token_file, debug);
+    for (int i = 0; i < nprops; i++)
+        hoop_set_prop(conf, props[i]);
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
 
@@ -182,6 +164,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "error: rd_kafka_new: %s\n", errstr);
         return EXIT_ERROR;
     }
+    hoop_token_background(rk);
 
     if (txn_id) {
         if (txn_check(rd_kafka_init_transactions(rk, (int) timeout_ms), "init_transactions")
@@ -229,7 +212,14 @@ int main(int argc, char **argv)
         rd_kafka_poll(rk, 0);
     }
 
-    rd_kafka_resp_err_t ferr = rd_kafka_flush(rk, (int) timeout_ms);
+    /* flush in slices, so an authentication failure ends the wait */
+    rd_kafka_resp_err_t ferr;
+    long long waited = 0;
+    do {
+        ferr = rd_kafka_flush(rk, 200);
+        waited += 200;
+    } while (ferr == RD_KAFKA_RESP_ERR__TIMED_OUT && waited < timeout_ms
+             && first_err == RD_KAFKA_RESP_ERR_NO_ERROR);
     if (ferr) {
         fprintf(stderr, "produce failed: flush: %s (%d messages still queued)\n", rd_kafka_err2str(ferr),
                 rd_kafka_outq_len(rk));

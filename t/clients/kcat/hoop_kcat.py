@@ -7,6 +7,9 @@ t/clients/kcat/run.
   produce   hoop-rdkafka-produce (same librdkafka; kcat cannot set per-record headers or
             timestamps), or with --via-kcat one `kcat -P -k KEY -H h1=.. -H h2=b` per record
             (timestamps then come from the producer's clock)
+  With --sasl-mechanism OAUTHBEARER --token-file F (kcat cannot set a token) or
+  --rdkafka-helper, consume and metadata run hoop-rdkafka-consume / hoop-rdkafka-metadata
+  (same librdkafka) instead of kcat.
 """
 import argparse
 import json
@@ -14,6 +17,9 @@ import math
 import os
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import hoop_auth_opts  # noqa: E402
 
 PAYLOAD_UNIT = "hoop-payload-"
 EXIT_ERROR, EXIT_USAGE, EXIT_SHORT = 1, 2, 3
@@ -39,14 +45,64 @@ def need(a, *names):
             raise Usage("--%s is required" % n.replace("_", "-"))
 
 
+def security_props(a):
+    """librdkafka settings for the authentication/TLS options (before --prop)."""
+    p = []
+    if a.security_protocol:
+        p.append("security.protocol=" + a.security_protocol.lower())
+    if a.sasl_mechanism:
+        p.append("sasl.mechanisms=" + a.sasl_mechanism)
+        if a.sasl_mechanism != "OAUTHBEARER":
+            p += ["sasl.username=" + a.sasl_user, "sasl.password=" + a.sasl_password]
+    if a.ssl_ca:
+        p.append("ssl.ca.location=" + a.ssl_ca)
+    if a.ssl_cert:
+        p += ["ssl.certificate.location=" + a.ssl_cert, "ssl.key.location=" + a.ssl_key]
+        if a.ssl_key_password is not None:
+            p.append("ssl.key.password=" + a.ssl_key_password)
+    if a.ssl_keystore:
+        p.append("ssl.keystore.location=" + a.ssl_keystore)
+        pw = a.ssl_keystore_password if a.ssl_keystore_password is not None else a.ssl_key_password
+        if pw is not None:
+            p.append("ssl.keystore.password=" + pw)
+    if a.ssl_no_hostname_check:
+        p.append("ssl.endpoint.identification.algorithm=none")
+    return p
+
+
+def all_props(a):
+    for kv in a.prop:
+        if "=" not in kv or kv.startswith("="):
+            raise Usage("--prop needs KEY=VALUE, got %s" % kv)
+    return security_props(a) + list(a.prop)
+
+
+def use_helper(a):
+    """consume/metadata through the C helpers instead of kcat?"""
+    return a.rdkafka_helper or a.sasl_mechanism == "OAUTHBEARER"
+
+
+def helper_args(a, name):
+    """command line of a C helper: its path plus the options all of them share."""
+    args = [os.path.join(os.environ["HOOP_CLIENTS_CACHE"], "kcat", name), "--bootstrap", a.bootstrap,
+            "--timeout-ms", str(a.timeout_ms)]
+    if a.client_id:
+        args += ["--client-id", a.client_id]
+    for kv in all_props(a):
+        args += ["--prop", kv]
+    if a.token_file:
+        args += ["--token-file", a.token_file]
+    if a.debug:
+        args.append("--debug")
+    return args
+
+
 def common_x(a):
     """kcat arguments shared by every mode: bootstrap, client id, --prop, debug."""
     args = ["-b", a.bootstrap]
     if a.client_id:
         args += ["-X", "client.id=" + a.client_id]
-    for kv in a.prop:
-        if "=" not in kv or kv.startswith("="):
-            raise Usage("--prop needs KEY=VALUE, got %s" % kv)
+    for kv in all_props(a):
         args += ["-X", kv]
     if a.debug:
         args += ["-d", "broker"]
@@ -66,26 +122,22 @@ def check_produce_args(a):
 def produce(a):
     check_produce_args(a)
     if not a.via_kcat:
-        helper = os.path.join(os.environ["HOOP_CLIENTS_CACHE"], "kcat", "hoop-rdkafka-produce")
-        args = [helper, "--bootstrap", a.bootstrap, "--topic", a.topic, "--count", str(a.count),
-                "--first", str(a.first), "--payload-bytes", str(a.payload_bytes),
-                "--compression", a.compression, "--acks", a.acks, "--timeout-ms", str(a.timeout_ms)]
+        args = helper_args(a, "hoop-rdkafka-produce")
+        args += ["--topic", a.topic, "--count", str(a.count),
+                 "--first", str(a.first), "--payload-bytes", str(a.payload_bytes),
+                 "--compression", a.compression, "--acks", a.acks]
         if a.idempotent:
             args.append("--idempotent")
         if a.transactional_id:
             args += ["--transactional-id", a.transactional_id]
-        if a.client_id:
-            args += ["--client-id", a.client_id]
-        for kv in a.prop:
-            args += ["--prop", kv]
-        if a.debug:
-            args.append("--debug")
         sys.stdout.flush()
-        os.execv(helper, args)
+        os.execv(args[0], args)
 
     # --via-kcat: kcat's own produce path, one process (and one single-record batch) per record.
     if a.transactional_id:
         raise Usage("--via-kcat does not support --transactional-id")
+    if a.sasl_mechanism == "OAUTHBEARER":
+        raise Usage("--via-kcat cannot do OAUTHBEARER with --token-file (kcat cannot set a token)")
     base = [KCAT, "-P", "-t", a.topic, "-c", "1", "-m", str(max(1, math.ceil(a.timeout_ms / 1000)))]
     base += ["-X", "acks=" + a.acks, "-X", "partitioner=murmur2_random",
              "-X", "message.timeout.ms=%d" % a.timeout_ms,
@@ -106,6 +158,11 @@ def produce(a):
 
 def consume(a):
     need(a, "topic", "group", "count")
+    if use_helper(a):
+        args = helper_args(a, "hoop-rdkafka-consume") + ["--topic", a.topic, "--group", a.group,
+                                                           "--count", str(a.count)]
+        sys.stdout.flush()
+        os.execv(args[0], args)
     secs = max(1, math.ceil(a.timeout_ms / 1000))
     # SIGINT makes kcat close the consumer cleanly, which commits the offsets it delivered.
     cmd = ["timeout", "-s", "INT", "-k", "15", str(secs),
@@ -149,6 +206,10 @@ def consume(a):
 def metadata(a):
     if a.api != "metadata":
         raise Usage("kcat supports only --api metadata")
+    if use_helper(a):
+        args = helper_args(a, "hoop-rdkafka-metadata") + (["--topic", a.topic] if a.topic else [])
+        sys.stdout.flush()
+        os.execv(args[0], args)
     cmd = [KCAT, "-L", "-J", "-m", str(max(1, math.ceil(a.timeout_ms / 1000)))] + common_x(a)
     if a.topic:
         cmd += ["-t", a.topic]
@@ -188,8 +249,13 @@ def main(argv):
     ap.add_argument("--prop", action="append", default=[])
     ap.add_argument("--debug", action="store_true")
     ap.add_argument("--via-kcat", action="store_true")
+    ap.add_argument("--rdkafka-helper", action="store_true")
+    hoop_auth_opts.add_arguments(ap)
     try:
         a = ap.parse_args(argv)
+        hoop_auth_opts.check(a, Usage)
+        if a.ssl_truststore:
+            raise Usage("librdkafka has no PKCS#12/JKS trust store: use --ssl-ca PEM")
         if os.environ.get("HOOP_CLIENT_DEBUG", "0") not in ("", "0"):
             a.debug = True
         if a.group_protocol not in (None, "classic"):

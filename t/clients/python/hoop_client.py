@@ -11,6 +11,9 @@ import re
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import hoop_auth_opts  # noqa: E402
+
 TS_BASE = 1700000000000
 PAYLOAD_UNIT = "hoop-payload-"
 EXIT_ERROR, EXIT_USAGE, EXIT_SHORT = 1, 2, 3
@@ -49,10 +52,76 @@ def user_props(a):
     return out
 
 
+def token_debug():
+    """HOOP_CLIENT_TOKEN_DEBUG=1 or --debug: one stderr line per token read."""
+    return (os.environ.get("HOOP_CLIENT_TOKEN_DEBUG", "0") not in ("", "0")
+            or logging.getLogger().isEnabledFor(logging.DEBUG))
+
+
+def claims_summary(tok):
+    import base64
+    try:
+        part = tok.split(".")[1]
+        c = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        return "sub=%s exp=%s" % (c.get("sub"), c.get("exp"))
+    except Exception:  # noqa: BLE001 - not a JWT: sent anyway
+        return "not a JWT"
+
+
+def token_provider_class():
+    try:
+        from kafka.net.sasl.oauth import AbstractTokenProvider      # kafka-python 3.x
+    except ImportError:  # pragma: no cover - older kafka-python
+        from kafka.sasl.oauth import AbstractTokenProvider
+
+    class FileTokenProvider(AbstractTokenProvider):
+        """OAUTHBEARER: the token is whatever the file holds, read again at every authentication
+        (new connections and KIP-368 re-authentication); not checked, so bad tokens are sent too."""
+
+        def __init__(self, path):
+            super().__init__()
+            self.path = path
+
+        def token(self):
+            with open(self.path, "r", encoding="utf-8") as f:
+                tok = f.read().strip()
+            if token_debug():
+                print("hoop-token: read %s: %s (%d chars)" % (self.path, claims_summary(tok), len(tok)),
+                      file=sys.stderr, flush=True)
+            return tok
+
+    return FileTokenProvider
+
+
+def security_config(a):
+    """kafka-python settings for the authentication/TLS options (before --prop)."""
+    c = {}
+    if a.security_protocol:
+        c["security_protocol"] = a.security_protocol
+    if a.sasl_mechanism:
+        c["sasl_mechanism"] = a.sasl_mechanism
+        if a.sasl_mechanism == "OAUTHBEARER":
+            c["sasl_oauth_token_provider"] = token_provider_class()(a.token_file)
+        else:
+            c["sasl_plain_username"] = a.sasl_user
+            c["sasl_plain_password"] = a.sasl_password
+    if a.ssl_ca:
+        c["ssl_cafile"] = a.ssl_ca
+    if a.ssl_cert:
+        c["ssl_certfile"] = a.ssl_cert
+        c["ssl_keyfile"] = a.ssl_key
+        if a.ssl_key_password is not None:
+            c["ssl_password"] = a.ssl_key_password
+    if a.ssl_no_hostname_check:
+        c["ssl_check_hostname"] = False
+    return c
+
+
 def base_config(a):
     c = {"bootstrap_servers": a.bootstrap.split(","), "bootstrap_timeout_ms": a.timeout_ms}
     if a.client_id:
         c["client_id"] = a.client_id
+    c.update(security_config(a))
     return c
 
 
@@ -216,14 +285,21 @@ def main(argv):
     ap.add_argument("--group-protocol")
     ap.add_argument("--prop", action="append", default=[])
     ap.add_argument("--debug", action="store_true")
+    hoop_auth_opts.add_arguments(ap)
     try:
         a = ap.parse_args(argv)
+        hoop_auth_opts.check(a, Usage)
+        if a.ssl_keystore or a.ssl_truststore:
+            raise Usage("kafka-python takes PEM files only: use --ssl-ca/--ssl-cert/--ssl-key")
         debug = a.debug or os.environ.get("HOOP_CLIENT_DEBUG", "0") not in ("", "0")
         logging.basicConfig(
             stream=sys.stderr,
             level=logging.DEBUG if debug else logging.WARNING,
             format="%(asctime)s %(levelname)s %(name)s %(message)s",
         )
+        if not debug:
+            # "Sending username and password in the clear" on every SASL_PLAINTEXT connection
+            logging.getLogger("kafka.net.sasl").setLevel(logging.ERROR)
         if a.group_protocol not in (None, "classic"):
             raise Usage("kafka-python supports only the classic group protocol")
         return {"produce": produce, "consume": consume, "metadata": metadata}[a.cmd](a)

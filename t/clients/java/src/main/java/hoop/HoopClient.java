@@ -52,6 +52,22 @@ public final class HoopClient {
         String api = "describe-cluster";
         String groupProtocol;
         final List<String[]> props = new ArrayList<>();
+        // authentication / TLS (see t/clients/README.md, "Authentication and TLS")
+        String securityProtocol;
+        String saslMechanism;
+        String saslUser;
+        String saslPassword;
+        String saslPasswordFile;
+        String tokenFile;
+        String sslCa;
+        String sslCert;
+        String sslKey;
+        String sslKeyPassword;
+        String sslKeystore;
+        String sslKeystorePassword;
+        String sslTruststore;
+        String sslTruststorePassword;
+        boolean sslNoHostnameCheck;
     }
 
     static Opts parse(String[] args) {
@@ -66,6 +82,7 @@ public final class HoopClient {
             switch (a) {
                 case "--idempotent": o.idempotent = true; continue;
                 case "--debug": o.debug = true; continue;
+                case "--ssl-no-hostname-check": o.sslNoHostnameCheck = true; continue;
                 default: break;
             }
             if (v == null) {
@@ -86,6 +103,20 @@ public final class HoopClient {
                 case "--client-id": o.clientId = v; break;
                 case "--api": o.api = v; break;
                 case "--group-protocol": o.groupProtocol = v; break;
+                case "--security-protocol": o.securityProtocol = v; break;
+                case "--sasl-mechanism": o.saslMechanism = v; break;
+                case "--sasl-user": o.saslUser = v; break;
+                case "--sasl-password": o.saslPassword = v; break;
+                case "--sasl-password-file": o.saslPasswordFile = v; break;
+                case "--token-file": o.tokenFile = v; break;
+                case "--ssl-ca": o.sslCa = v; break;
+                case "--ssl-cert": o.sslCert = v; break;
+                case "--ssl-key": o.sslKey = v; break;
+                case "--ssl-key-password": o.sslKeyPassword = v; break;
+                case "--ssl-keystore": o.sslKeystore = v; break;
+                case "--ssl-keystore-password": o.sslKeystorePassword = v; break;
+                case "--ssl-truststore": o.sslTruststore = v; break;
+                case "--ssl-truststore-password": o.sslTruststorePassword = v; break;
                 case "--prop": {
                     int e = v.indexOf('=');
                     if (e <= 0) throw new Usage("--prop needs KEY=VALUE, got " + v);
@@ -96,7 +127,129 @@ public final class HoopClient {
             }
         }
         if (o.bootstrap == null) throw new Usage("--bootstrap is required");
+        checkSecurity(o);
         return o;
+    }
+
+    static final List<String> PROTOCOLS = List.of("PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL");
+    static final List<String> MECHANISMS = List.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER");
+
+    /** Validates the authentication/TLS options and fills in the security protocol when not given. */
+    static void checkSecurity(Opts o) {
+        boolean ssl = o.sslCa != null || o.sslCert != null || o.sslKey != null
+            || o.sslKeystore != null || o.sslTruststore != null || o.sslNoHostnameCheck;
+        if (o.saslMechanism != null && !MECHANISMS.contains(o.saslMechanism))
+            throw new Usage("--sasl-mechanism must be PLAIN|SCRAM-SHA-256|SCRAM-SHA-512|OAUTHBEARER");
+        if (o.securityProtocol == null) {
+            if (o.saslMechanism != null) o.securityProtocol = ssl ? "SASL_SSL" : "SASL_PLAINTEXT";
+            else if (ssl) o.securityProtocol = "SSL";
+        } else if (!PROTOCOLS.contains(o.securityProtocol)) {
+            throw new Usage("--security-protocol must be PLAINTEXT|SASL_PLAINTEXT|SSL|SASL_SSL");
+        }
+        boolean saslProto = o.securityProtocol != null && o.securityProtocol.startsWith("SASL_");
+        if (saslProto && o.saslMechanism == null)
+            throw new Usage("--security-protocol " + o.securityProtocol + " needs --sasl-mechanism");
+        if (o.saslMechanism != null && !saslProto)
+            throw new Usage("--sasl-mechanism needs --security-protocol SASL_PLAINTEXT or SASL_SSL");
+        if ((o.sslCert == null) != (o.sslKey == null))
+            throw new Usage("--ssl-cert and --ssl-key go together");
+        if (o.sslCert != null && o.sslKeystore != null)
+            throw new Usage("--ssl-keystore and --ssl-cert/--ssl-key exclude each other");
+        if (o.sslCa != null && o.sslTruststore != null)
+            throw new Usage("--ssl-truststore and --ssl-ca exclude each other");
+        if (o.saslPassword != null && o.saslPasswordFile != null)
+            throw new Usage("--sasl-password and --sasl-password-file exclude each other");
+        if (o.saslMechanism == null) {
+            if (o.saslUser != null || o.saslPassword != null || o.saslPasswordFile != null || o.tokenFile != null)
+                throw new Usage("--sasl-user/--sasl-password/--token-file need --sasl-mechanism");
+        } else if (o.saslMechanism.equals("OAUTHBEARER")) {
+            if (o.tokenFile == null) throw new Usage("--sasl-mechanism OAUTHBEARER needs --token-file");
+            if (o.saslUser != null || o.saslPassword != null || o.saslPasswordFile != null)
+                throw new Usage("OAUTHBEARER takes --token-file, not --sasl-user/--sasl-password");
+        } else {
+            if (o.saslUser == null || (o.saslPassword == null && o.saslPasswordFile == null))
+                throw new Usage("--sasl-mechanism " + o.saslMechanism
+                    + " needs --sasl-user and --sasl-password (or --sasl-password-file)");
+            if (o.tokenFile != null) throw new Usage("--token-file is for OAUTHBEARER only");
+        }
+    }
+
+    /** A JAAS option value in double quotes. */
+    static String jaasQuote(String v) {
+        return "\"" + v.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
+    static String readFile(String path, String what) {
+        try {
+            return new String(java.nio.file.Files.readAllBytes(java.nio.file.Paths.get(path)), StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new Usage(what + " " + path + ": " + e);
+        }
+    }
+
+    static String keystoreType(String path) {
+        String l = path.toLowerCase(java.util.Locale.ROOT);
+        return l.endsWith(".jks") ? "JKS" : l.endsWith(".pem") ? "PEM" : "PKCS12";
+    }
+
+    /** Kafka client properties for the authentication/TLS options (applied before --prop). */
+    static void securityProps(Properties p, Opts o) {
+        if (o.securityProtocol != null) p.put("security.protocol", o.securityProtocol);
+        if (o.saslMechanism != null) {
+            p.put("sasl.mechanism", o.saslMechanism);
+            switch (o.saslMechanism) {
+                case "PLAIN":
+                case "SCRAM-SHA-256":
+                case "SCRAM-SHA-512": {
+                    String pw = o.saslPassword != null ? o.saslPassword
+                        : readFile(o.saslPasswordFile, "--sasl-password-file").replaceAll("[\r\n]+$", "");
+                    String module = o.saslMechanism.equals("PLAIN")
+                        ? "org.apache.kafka.common.security.plain.PlainLoginModule"
+                        : "org.apache.kafka.common.security.scram.ScramLoginModule";
+                    p.put("sasl.jaas.config", module + " required username=" + jaasQuote(o.saslUser)
+                        + " password=" + jaasQuote(pw) + ";");
+                    break;
+                }
+                case "OAUTHBEARER": {
+                    String f = java.nio.file.Paths.get(o.tokenFile).toAbsolutePath().toString();
+                    readFile(f, "--token-file");   // fail early (exit 2) when it cannot be read
+                    p.put("sasl.jaas.config", "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule"
+                        + " required " + FileTokenLoginCallbackHandler.OPTION + "=" + jaasQuote(f) + ";");
+                    p.put("sasl.login.callback.handler.class", FileTokenLoginCallbackHandler.class.getName());
+                    break;
+                }
+                default: break;
+            }
+        }
+        if (o.sslCa != null) {
+            readFile(o.sslCa, "--ssl-ca");
+            p.put("ssl.truststore.type", "PEM");
+            p.put("ssl.truststore.location", o.sslCa);
+        }
+        if (o.sslTruststore != null) {
+            p.put("ssl.truststore.type", keystoreType(o.sslTruststore));
+            p.put("ssl.truststore.location", o.sslTruststore);
+            if (o.sslTruststorePassword != null) p.put("ssl.truststore.password", o.sslTruststorePassword);
+        }
+        if (o.sslCert != null) {
+            // Kafka's PEM key store: the chain and a PKCS#8 key, given as values
+            String key = readFile(o.sslKey, "--ssl-key");
+            if (!key.contains("-----BEGIN PRIVATE KEY-----") && !key.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----"))
+                throw new Usage("--ssl-key " + o.sslKey + ": the Java client needs a PKCS#8 key"
+                    + " (BEGIN PRIVATE KEY; convert with: openssl pkcs8 -topk8 -nocrypt -in KEY)");
+            p.put("ssl.keystore.type", "PEM");
+            p.put("ssl.keystore.certificate.chain", readFile(o.sslCert, "--ssl-cert"));
+            p.put("ssl.keystore.key", key);
+            if (o.sslKeyPassword != null) p.put("ssl.key.password", o.sslKeyPassword);
+        }
+        if (o.sslKeystore != null) {
+            p.put("ssl.keystore.type", keystoreType(o.sslKeystore));
+            p.put("ssl.keystore.location", o.sslKeystore);
+            if (o.sslKeystorePassword != null) p.put("ssl.keystore.password", o.sslKeystorePassword);
+            String kp = o.sslKeyPassword != null ? o.sslKeyPassword : o.sslKeystorePassword;
+            if (kp != null) p.put("ssl.key.password", kp);
+        }
+        if (o.sslNoHostnameCheck) p.put("ssl.endpoint.identification.algorithm", "");
     }
 
     static long parseLong(String opt, String v) {
@@ -153,6 +306,7 @@ public final class HoopClient {
         Properties p = new Properties();
         p.put("bootstrap.servers", o.bootstrap);
         if (o.clientId != null) p.put("client.id", o.clientId);
+        securityProps(p, o);
         return p;
     }
 
@@ -362,6 +516,7 @@ public final class HoopClient {
         System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
         System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", debug ? "debug" : "warn");
+        if (debug) System.setProperty("hoop.debug", "true");
     }
 
     public static void main(String[] args) {
