@@ -66,6 +66,8 @@ struct sockaddr;
 #define HOOP_POLICY_MAX_RULES          200000
 #define HOOP_POLICY_MAX_NAME           1024      /* bytes of a name */
 #define HOOP_POLICY_MAX_DEPTH          64        /* nesting of the document */
+#define HOOP_POLICY_MATCH_LIMIT        100000    /* PCRE2 match limit of one
+                                                    regex, one check */
 
 /* validity bounds of a rule without valid_from / valid_until */
 #define HOOP_POLICY_TIME_MIN           INT64_MIN
@@ -257,7 +259,7 @@ typedef struct {
  *
  * Errors (each a diagnostic): syntax, schema (unknown or missing keys,
  * wrong types, unknown resource types or operations), and semantics
- * (duplicate ids, an operation Kafka never checks on a resource type,
+ * (duplicate ids, an operation Kafka checks on none of the rule's types,
  * invalid regex, valid_until before valid_from, grant without
  * reviewed_by / reviewed_at / reason, CIDR with host bits, ...).  Warnings:
  * rules expiring within expiry_warning_days or already expired, grants
@@ -372,8 +374,11 @@ typedef struct {
  *
  * Returns 1 (allowed) or 0 (denied; also for an invalid request).  Cost:
  * one hash lookup per principal and group, one for the literal name, one
- * per distinct prefix length, then only the regexes of rules whose
- * principal, operation, host and window already match; no allocation.
+ * per distinct prefix length, then the caller's own literal "*" and regex
+ * rules (bucketed by principal); a regex runs only when the rule's
+ * operation, host and window already match; no allocation.  A regex that
+ * exhausts its backtracking budget (HOOP_POLICY_MATCH_LIMIT steps) fails
+ * closed: no match for a grant, a match for a deny.
  */
 int hoop_policy_check(const hoop_policy_t *p,
     const hoop_policy_request_t *req, hoop_policy_decision_t *out);
@@ -466,9 +471,10 @@ hoop_policy_res_t hoop_policy_res_parse(const char *s, size_t len);
 const char *hoop_policy_match_name(hoop_policy_match_t match);
 
 /*
- * The operations Kafka checks on a resource type, as bits (ALL not
- * included): Kafka's AclEntry.supportedOperations().  0 for an unknown
- * type.
+ * The operations of a resource type, as bits (ALL not included): Kafka's
+ * AclEntry.supportedOperations(), which authorized-operation fields use.
+ * 0 for an unknown type.  (Rules may also name DELETE on the cluster:
+ * DeleteTopics asks for it, though Kafka does not list it here.)
  */
 uint32_t hoop_policy_res_ops(hoop_policy_res_t type);
 

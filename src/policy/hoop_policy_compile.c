@@ -1101,8 +1101,8 @@ hoop_policy_operations(hoop_policy_cc_t *cc, const hoop_policy_node_t *n,
 
         /*
          * An operation Kafka checks on none of the rule's resource types
-         * (AclEntry.supportedOperations): a mistake.  One that applies to
-         * some of them applies there only (write on a topic and a
+         * (hoop_policy_res_checked_ops()): a mistake.  One that applies
+         * to some of them applies there only (write on a topic and a
          * cluster: the cluster is never asked for write).
          */
 
@@ -1112,7 +1112,8 @@ hoop_policy_operations(hoop_policy_cc_t *cc, const hoop_policy_node_t *n,
 
         for (j = 0; j < HOOP_POLICY_RES_LIMIT; j++) {
             if ((types & (1u << j))
-                && (hoop_policy_res_ops((hoop_policy_res_t) j) & bit))
+                && (hoop_policy_res_checked_ops((hoop_policy_res_t) j)
+                    & bit))
             {
                 break;
             }

@@ -298,8 +298,6 @@ struct hoop_policy_s {
 /* PCRE2 options of every regex: anchored at both ends */
 #define HOOP_POLICY_PCRE2_OPTIONS  (PCRE2_ANCHORED | PCRE2_ENDANCHORED \
                                     | PCRE2_DOLLAR_ENDONLY)
-/* backtracking budget of one regex match (catastrophic patterns) */
-#define HOOP_POLICY_MATCH_LIMIT    100000
 
 /* the state of one compilation (hoop_policy_compile.c) */
 typedef struct {
@@ -310,7 +308,15 @@ typedef struct {
     int64_t                      warn_secs;
     const hoop_policy_node_t    *masking;
     const hoop_policy_node_t    *approvals;
+    size_t                       budget;     /* overlap comparisons left */
+    unsigned                     per_grant;  /* overlap warnings left for
+                                                the current grant */
 } hoop_policy_cc_t;
+
+/* pairs of grants compared for overlap warnings before giving up */
+#define HOOP_POLICY_OVERLAP_BUDGET  (20 * 1000 * 1000)
+/* overlap warnings of one grant (the first covering grants found) */
+#define HOOP_POLICY_OVERLAP_WARNINGS  3
 
 #define HOOP_POLICY_DAY            86400
 
@@ -325,6 +331,9 @@ int hoop_policy_index_build(hoop_policy_t *p);
 /* hoop_policy_canon.c: p->canonical, hashes; 0 or -1 */
 int hoop_policy_canon_build(hoop_policy_t *p,
     const hoop_policy_node_t *masking, const hoop_policy_node_t *approvals);
+
+/* what Kafka's handlers ask for on a type (supported + cluster DELETE) */
+uint32_t hoop_policy_res_checked_ops(hoop_policy_res_t type);
 
 /* the operations a grant of bit op implies (Kafka's IMPLIES_* sets) */
 uint32_t hoop_policy_allow_mask(hoop_policy_op_t op);

@@ -190,8 +190,9 @@ hoop_policy_lint_times(hoop_policy_cc_t *cc)
  * its pattern covers g's (literal "*" covers all, a prefix covers the
  * names and prefixes that start with it, equal patterns cover each
  * other), its operations include g's (or are all), its hosts include
- * g's, and its window contains g's.  One warning per (g, h); when g and h
- * cover each other exactly, only the later one in the document warns.
+ * g's, and its window contains g's.  One warning per (g, h), at most
+ * HOOP_POLICY_OVERLAP_WARNINGS per g; when g and h cover each other
+ * exactly, only the later one in the document warns.
  *
  * Tuples are keyed "principal NUL type match name"; the covering keys of
  * a tuple are looked up with a running hash, so the cost is linear in the
@@ -325,13 +326,19 @@ hoop_policy_lint_overlaps(hoop_policy_cc_t *cc)
     }
 
     e = 0;
+    cc->budget = HOOP_POLICY_OVERLAP_BUDGET;
 
-    for (x = 0; x < n; x++) {
+    for (x = 0; x < n && cc->budget; x++) {
         i = ord[x];
         res = t[i].res;
 
         if (x == 0 || t[i].rule != t[ord[x - 1]].rule) {
             e++;
+            cc->per_grant = HOOP_POLICY_OVERLAP_WARNINGS;
+        }
+
+        if (cc->per_grant == 0) {
+            continue;
         }
 
         pr[0] = t[i].principal;
@@ -392,6 +399,14 @@ hoop_policy_lint_overlaps(hoop_policy_cc_t *cc)
         }
     }
 
+    if (cc->budget == 0) {
+        hoop_policy_diag(cc->d, HOOP_POLICY_SEV_WARNING, "overlap-skipped",
+                         0, 0, "/grants",
+                         "overlap analysis stopped after %d comparisons: "
+                         "many grants share one principal and pattern",
+                         HOOP_POLICY_OVERLAP_BUDGET);
+    }
+
     rc = 0;
 
 done:
@@ -433,6 +448,12 @@ hoop_policy_overlap_key(hoop_policy_cc_t *cc,
     res = ti->res;
 
     for (j = found->first; j < found->first + found->count; j++) {
+        if (cc->budget == 0 || cc->per_grant == 0) {
+            return;
+        }
+
+        cc->budget--;
+
         u = &t[j];
         o = &rules[u->rule];
 
@@ -454,6 +475,7 @@ hoop_policy_overlap_key(hoop_policy_cc_t *cc,
         }
 
         seen[u->rule] = e;
+        cc->per_grant--;
 
         hoop_policy_rule_pos_path(g, path, sizeof(path));
         hoop_policy_diag(cc->d, HOOP_POLICY_SEV_WARNING, "overlap",

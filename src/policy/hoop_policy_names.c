@@ -154,6 +154,27 @@ hoop_policy_res_ops(hoop_policy_res_t type)
 
 
 /*
+ * The operations Kafka's request handlers actually ask for on a type: the
+ * supported ones, and DELETE on the cluster, which DeleteTopics asks for
+ * (ControllerApis: DELETE on CLUSTER allows deleting every topic) though
+ * AclEntry.supportedOperations(CLUSTER) does not list it.
+ */
+uint32_t
+hoop_policy_res_checked_ops(hoop_policy_res_t type)
+{
+    uint32_t  ops;
+
+    ops = hoop_policy_res_ops(type);
+
+    if (type == HOOP_POLICY_RES_CLUSTER) {
+        ops |= B(DELETE);
+    }
+
+    return ops;
+}
+
+
+/*
  * The rule operations that allow op when granted: op itself and ALL, and
  * for DESCRIBE also READ, WRITE, DELETE, ALTER; for DESCRIBE_CONFIGS also
  * ALTER_CONFIGS.  A deny only ever matches op itself and ALL.

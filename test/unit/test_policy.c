@@ -293,7 +293,8 @@ static const char  *json_doc =
     "    { \"id\": \"readers\",\n"
     "      \"principals\": [\"Group:payments\", \"User:alice\"],\n"
     "      \"resources\": [\n"
-    "        {\"type\": \"group\", \"name\": \"pii-\", \"match\": \"prefix\"},\n"
+    "        {\"type\": \"group\", \"name\": \"pii-\",\n"
+    "         \"match\": \"prefix\"},\n"
     "        {\"type\": \"topic\", \"name\": \"pii.customers\"} ],\n"
     "      \"operations\": [\"describe\", \"read\"],\n"
     "      \"hosts\": [\"0:0::1\", \"10.0.0.0/8\"],\n"
@@ -691,7 +692,7 @@ test_diagnostics(void **state)
 static void
 test_diagnostic_counts(void **state)
 {
-    size_t          i, n;
+    size_t          i, n, l;
     hoop_policy_t  *p;
     char           *big;
 
@@ -728,6 +729,42 @@ test_diagnostic_counts(void **state)
     p = hoop_policy_compile(big, n, diags, MAXD, &ndiags);
     assert_null(p);
     assert_string_equal(diags[0].code, "too-large");
+    free(big);
+
+    /* too many rules: refused before they are read */
+
+    n = 64 + (size_t) (HOOP_POLICY_MAX_RULES + 1) * 3;
+    big = malloc(n);
+    assert_non_null(big);
+    l = (size_t) sprintf(big, "{\"policy_version\": 1, \"grants\": [");
+    for (i = 0; i <= HOOP_POLICY_MAX_RULES; i++) {
+        memcpy(big + l, i ? ",{}" : "{}", i ? 3 : 2);
+        l += i ? 3 : 2;
+    }
+    memcpy(big + l, "]}", 2);
+    l += 2;
+    p = hoop_policy_compile(big, l, diags, MAXD, &ndiags);
+    assert_null(p);
+    assert_int_equal(ndiags, 1);
+    assert_string_equal(diags[0].code, "too-many");
+    assert_string_equal(diags[0].path, "/grants");
+    free(big);
+
+    /* a name longer than HOOP_POLICY_MAX_NAME */
+
+    big = malloc(HOOP_POLICY_MAX_NAME + 512);
+    assert_non_null(big);
+    l = (size_t) sprintf(big, "policy_version: 1\ngrants:\n  - id: g\n"
+                         "    principals: [ \"User:a\" ]\n"
+                         "    resources: [ { type: group, name: ");
+    memset(big + l, 'x', HOOP_POLICY_MAX_NAME + 1);
+    l += HOOP_POLICY_MAX_NAME + 1;
+    sprintf(big + l, " } ]\n    operations: [ read ]\n" REVIEW);
+    p = compile_at(big, NOW);
+    assert_null(p);
+    assert_non_null(find_diag("too-long"));
+    assert_int_equal(find_diag("too-long")->line, 5);
+    assert_int_equal(find_diag("too-long")->column, 39);
     free(big);
 
     /* errors of several rules, sorted by position */
@@ -1354,6 +1391,21 @@ test_cluster_and_addresses(void **state)
                          (struct sockaddr *) &sin6), 0);
     assert_int_equal(a.family, 6);
     assert_int_equal(hoop_policy_check(p, &r, NULL), 0);
+
+    /* DeleteTopics asks for DELETE on the cluster, a valid grant */
+    hoop_policy_free(p);
+    p = compile_clean("policy_version: 1\ngrants:\n  - id: c\n"
+                      "    principals: [ \"User:a\" ]\n"
+                      "    resources: [ { type: cluster } ]\n"
+                      "    operations: [ delete ]\n" REVIEW);
+    assert_int_equal(ck(p, "a", NULL, NULL, RES(CLUSTER), "kafka-cluster",
+                        OP(DELETE), NOW, NULL), 1);
+    /*
+     * ... not among Kafka's authorized operations of the cluster, but it
+     * implies DESCRIBE there (a grant of DELETE implies DESCRIBE)
+     */
+    r.addr = NULL;
+    assert_int_equal(hoop_policy_authorized_ops(p, &r), BIT(DESCRIBE));
 
     assert_int_equal(hoop_policy_addr_parse(&a, "10.1.2", 6), -1);
     assert_int_equal(a.family, 0);
