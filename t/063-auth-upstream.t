@@ -210,7 +210,35 @@ is(scalar @f, 2, 'the broker closes an unauthenticated Metadata');
 
 
 
-=== TEST 5: a secret file without a password fails nginx -t
+=== TEST 5: mTLS to the broker through nginx's proxy_ssl (the gateway's certificate)
+--- requires: kafkasasl
+--- stream_config
+hoop_broker_address 1 127.0.0.1:$TEST_NGINX_SERVER_PORT;
+--- stream_server_config
+hoop on;
+hoop_auth sasl;
+hoop_sasl_credentials $TEST_NGINX_CREDENTIALS;
+proxy_ssl on;
+proxy_ssl_certificate $TEST_NGINX_KAFKASASL_TLS_DIR/gateway-chain.pem;
+proxy_ssl_certificate_key $TEST_NGINX_KAFKASASL_TLS_DIR/gateway.key;
+proxy_ssl_trusted_certificate $TEST_NGINX_KAFKASASL_TLS_DIR/ca.pem;
+proxy_ssl_verify on;
+proxy_ssl_name localhost;
+proxy_pass $TEST_NGINX_KAFKASASL_MTLS_BOOTSTRAP;
+--- stream_request eval
+main::sasl_login()
+. metadata_request(version => 12, correlation_id => 3, topics => undef)
+--- response_check
+my @f = kafka_frames($resp);
+is_deeply([ map { unpack 'l>', $_ } @f ], [ 1, 2, 3 ], 'Metadata through TLS to the broker');
+is(parse_metadata_response($f[2], 12)->{brokers}[0]{port}, $ENV{TEST_NGINX_SERVER_PORT},
+   'the gateway address, not the broker TLS listener');
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: a secret file without a password fails nginx -t
 --- stream_config
 hoop_upstream_sasl SCRAM-SHA-256 $TEST_NGINX_CREDENTIALS;
 --- stream_server_config eval: $main::GW
