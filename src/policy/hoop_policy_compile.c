@@ -1186,10 +1186,21 @@ hoop_policy_hosts(hoop_policy_cc_t *cc, const hoop_policy_node_t *n,
         }
 
         if (bits) {
+            /* the network address, for the message */
+            for (j = 0; j < 16; j++) {
+                if (j * 8 >= hosts[count].prefix) {
+                    hosts[count].addr[j] = 0;
+
+                } else if (hosts[count].prefix - j * 8 < 8) {
+                    hosts[count].addr[j] &= (uint8_t) (0xff00u
+                                   >> (hosts[count].prefix - j * 8));
+                }
+            }
+
             hoop_policy_host_format(&hosts[count], buf, sizeof(buf));
             hoop_policy_error(cc->d, "host-bits", item, ipath,
                               "host \"%.64s\" has bits set beyond its "
-                              "prefix: write the network address", item->str);
+                              "prefix: write %s", item->str, buf);
             continue;
         }
 
