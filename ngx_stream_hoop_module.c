@@ -13,6 +13,7 @@
 
 #include "src/session/hoop_session.h"
 #include "src/auth/hoop_auth_conf.h"
+#include "src/session/hoop_authorize.h"
 
 
 static void *ngx_stream_hoop_create_main_conf(ngx_conf_t *cf);
@@ -169,6 +170,13 @@ static ngx_command_t  ngx_stream_hoop_commands[] = {
       0,
       NULL },
 
+    { ngx_string("hoop_policy"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE1,
+      hoop_authorize_conf,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("hoop_upstream_sasl"),
       NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE2,
       hoop_upstream_conf,
@@ -293,6 +301,10 @@ ngx_stream_hoop_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->upstream_sasl == NULL) {
         conf->upstream_sasl = prev->upstream_sasl;
+    }
+
+    if (conf->policy == NULL) {
+        conf->policy = prev->policy;
     }
 
     return hoop_auth_conf_merge(cf, prev, conf);

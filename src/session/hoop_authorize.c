@@ -258,3 +258,167 @@ hoop_authorize(hoop_session_t *hs, hoop_policy_res_t type,
 
     return d.allowed;
 }
+
+
+static int
+hoop_authorize_decide(void *ctx, hoop_policy_res_t type, const uint8_t *name,
+    size_t len, hoop_policy_op_t op)
+{
+    return hoop_authorize(ctx, type, name, len, op) ? 1 : 0;
+}
+
+
+/*
+ * A request through the policy, as Kafka's broker would authorize it
+ * (src/kafka/hoop_kafka_authz.c).  Returns NGX_OK to forward *frame (maybe
+ * a rewritten copy: then the caller frees the original it passed in), with
+ * *plan set when the broker's answer must be fixed too; NGX_DONE when the
+ * gateway answered (denied); NGX_ERROR to close (logged).
+ */
+
+ngx_int_t
+hoop_authorize_request(hoop_session_t *hs, hoop_request_t *req,
+    u_char **frame, size_t *size, hoop_authz_plan_t **plan)
+{
+    int                   err;
+    u_char               *answer;
+    size_t                n;
+    ngx_connection_t     *c;
+    hoop_authz_conf_t    *conf;
+    hoop_kafka_node_t    *root;
+    hoop_kafka_alloc_t    a;
+    hoop_authz_plan_t    *p;
+    hoop_authz_result_t   res;
+
+    c = hs->session->connection;
+    *plan = NULL;
+
+    hoop_authorize_refresh(hs->conf->policy, c->log);
+
+    /* lives as long as the plan: the response step calls back through it */
+    conf = ngx_pcalloc(req->pool, sizeof(hoop_authz_conf_t));
+    if (conf == NULL) {
+        return NGX_ERROR;
+    }
+
+    conf->decide = hoop_authorize_decide;
+    conf->ctx = hs;
+
+    hoop_codec_allocator(req->pool, &a);
+
+    err = 0;
+    p = hoop_authz_plan(&a, conf, req->api_key, req->api_version, req->root,
+                        &res, &err);
+
+    if (p == NULL) {
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "hoop: closing connection: %s v%d cannot be "
+                      "authorized by the gateway (%d)", req->api_name,
+                      (int) req->api_version, err);
+        return NGX_ERROR;
+    }
+
+    if (res.action == HOOP_AUTHZ_DENY) {
+        if (res.close || res.no_response) {
+            /* Produce acks=0: the client reads no answer; Kafka closes */
+            ngx_log_error(NGX_LOG_NOTICE, c->log, 0,
+                          "hoop: closing connection: %s without response "
+                          "denied", req->api_name);
+            return NGX_ERROR;
+        }
+
+        if (hoop_authz_build_denied_response(p, &root) != HOOP_AUTHZ_OK
+            || hoop_codec_answer(req, root, &answer, &n) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (hoop_request_answer(hs, req, answer, n, 0) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        return NGX_DONE;
+    }
+
+    if (res.close) {
+        /* a partly denied acks=0 Produce: Kafka writes what is allowed,
+         * then closes; the gateway closes without writing any of it */
+        ngx_log_error(NGX_LOG_NOTICE, c->log, 0,
+                      "hoop: closing connection: %s without response "
+                      "partly denied", req->api_name);
+        return NGX_ERROR;
+    }
+
+    if (res.rewritten) {
+        if (hoop_codec_reencode(req->root, *frame, 4 + req->header_size,
+                                frame, size)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (res.response) {
+        *plan = p;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The broker's answer to a request planned with a response step: filter
+ * and merge, then encode again.  Same contract as hoop_codec_response().
+ */
+
+ngx_int_t
+hoop_authorize_response(hoop_session_t *hs, hoop_slot_t *slot,
+    u_char **frame, size_t *size)
+{
+    int                            rc, hv;
+    ngx_connection_t              *c;
+    hoop_kafka_err_t               err;
+    hoop_kafka_node_t             *root;
+    hoop_kafka_alloc_t             a;
+    hoop_kafka_response_header_t   h;
+
+    c = hs->session->connection;
+
+    hv = hoop_kafka_response_header_version(slot->api_key, slot->api_version);
+
+    if (hoop_kafka_response_header_parse(*frame + 4, *size - 4, hv, &h, &err)
+        != HOOP_KAFKA_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "hoop: closing connection: bad response header from "
+                      "broker: %s", err.msg);
+        return NGX_ERROR;
+    }
+
+    hoop_codec_allocator(slot->pool, &a);
+
+    rc = hoop_kafka_decode(&a, slot->api_key, slot->api_version, 1,
+                           *frame + 4 + h.len, *size - 4 - h.len, &root,
+                           &err);
+    if (rc != HOOP_KAFKA_OK) {
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "hoop: closing connection: bad response from broker: "
+                      "%s", err.msg);
+        return NGX_ERROR;
+    }
+
+    rc = hoop_authz_response(slot->plan, NULL, root);
+
+    if (rc < 0) {
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "hoop: closing connection: cannot apply the policy "
+                      "to a response (%d)", rc);
+        return NGX_ERROR;
+    }
+
+    if (rc == 0) {
+        return NGX_OK;
+    }
+
+    return hoop_codec_reencode(root, *frame, 4 + h.len, frame, size);
+}

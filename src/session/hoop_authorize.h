@@ -10,7 +10,10 @@
 
 
 #include "hoop_session.h"
+#include "hoop_codec.h"
 #include "../policy/hoop_policy.h"
+#include "../kafka/hoop_kafka_authz.h"
+#include "../kafka/hoop_kafka_header.h"
 
 
 struct hoop_policy_state_s {
@@ -38,6 +41,11 @@ void hoop_authorize_refresh(hoop_policy_state_t *st, ngx_log_t *log);
  */
 ngx_int_t hoop_authorize(hoop_session_t *hs, hoop_policy_res_t type,
     const u_char *name, size_t len, hoop_policy_op_t op);
+
+ngx_int_t hoop_authorize_request(hoop_session_t *hs, hoop_request_t *req,
+    u_char **frame, size_t *size, hoop_authz_plan_t **plan);
+ngx_int_t hoop_authorize_response(hoop_session_t *hs, hoop_slot_t *slot,
+    u_char **frame, size_t *size);
 
 
 #endif /* _HOOP_AUTHORIZE_H_INCLUDED_ */

@@ -6,6 +6,7 @@
 #include "hoop_codec.h"
 #include "kafka/hoop_kafka_walker.h"
 #include "kafka/hoop_kafka_header.h"
+#include "kafka/hoop_kafka_authz.h"
 
 
 #define HOOP_UNSUPPORTED_VERSION  35    /* Kafka error code */
@@ -23,8 +24,6 @@ static ngx_int_t hoop_codec_api_versions(hoop_session_t *hs,
     hoop_kafka_node_t *root, ngx_uint_t *changed);
 static int hoop_codec_address(hoop_kafka_node_t *node,
     const hoop_kafka_field_t *field, hoop_kafka_node_t *parent, void *data);
-static ngx_int_t hoop_codec_encode(hoop_kafka_node_t *root, u_char *frame,
-    size_t header_len, u_char **out, size_t *out_size, ngx_log_t *log);
 
 
 /*
@@ -227,8 +226,7 @@ hoop_codec_answer(hoop_request_t *req, hoop_kafka_node_t *root,
     hlen = hoop_kafka_response_header_encode(hdr + 4, hv,
                                              req->correlation_id);
 
-    return hoop_codec_encode(root, hdr, 4 + hlen, frame, size,
-                             ngx_cycle->log);
+    return hoop_codec_reencode(root, hdr, 4 + hlen, frame, size);
 }
 
 
@@ -372,8 +370,7 @@ hoop_codec_response(hoop_session_t *hs, int16_t api_key,
     ret = NGX_OK;
 
     if (changed) {
-        ret = hoop_codec_encode(root, *frame, 4 + h.len, frame, size,
-                                c->log);
+        ret = hoop_codec_reencode(root, *frame, 4 + h.len, frame, size);
     }
 
     ngx_destroy_pool(pool);
@@ -393,7 +390,7 @@ static ngx_int_t
 hoop_codec_api_versions(hoop_session_t *hs, hoop_kafka_node_t *root,
     ngx_uint_t *changed)
 {
-    int16_t             key, bmin, bmax, gmin, gmax;
+    int16_t             key, bmin, bmax, gmin, gmax, amin, amax;
     hoop_kafka_node_t  *keys, *e, **link, *n;
 
     keys = hoop_kafka_node_child(root, "ApiKeys");
@@ -423,6 +420,27 @@ hoop_codec_api_versions(hoop_session_t *hs, hoop_kafka_node_t *root,
             keys->u.list.count--;
             *changed = 1;
             continue;
+        }
+
+        if (hs->conf->policy) {
+            /* fail closed: only what the planner authorizes like Kafka */
+            if (hoop_authz_versions(key, 0, &amin, &amax) != 0
+                || bmin > amax || bmax < amin)
+            {
+                *link = e->next;
+                keys->u.list.count--;
+                *changed = 1;
+                continue;
+            }
+
+            gmax = ngx_min(gmax, amax);
+
+            if (bmin < amin) {
+                /* raising a minimum is safe: clients pick within range */
+                (void) hoop_kafka_node_set_int(
+                           hoop_kafka_node_child(e, "MinVersion"), amin);
+                *changed = 1;
+            }
         }
 
         if (bmax > gmax) {
@@ -513,10 +531,14 @@ hoop_codec_address(hoop_kafka_node_t *node, const hoop_kafka_field_t *field,
 
 /* header_len: size prefix and response header, copied as they are */
 
-static ngx_int_t
-hoop_codec_encode(hoop_kafka_node_t *root, u_char *frame, size_t header_len,
-    u_char **out, size_t *out_size, ngx_log_t *log)
+ngx_int_t
+hoop_codec_reencode(hoop_kafka_node_t *root, u_char *frame,
+    size_t header_len, u_char **out, size_t *out_size)
 {
+    ngx_log_t  *log;
+
+    log = ngx_cycle->log;
+
     u_char  *p;
     size_t   body, size;
 

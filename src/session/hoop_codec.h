@@ -54,6 +54,13 @@ void hoop_codec_request_free(hoop_request_t *req);
 struct hoop_kafka_node_s *hoop_codec_answer_start(hoop_request_t *req);
 ngx_int_t hoop_codec_answer(hoop_request_t *req, struct hoop_kafka_node_s *root,
     u_char **frame, size_t *size);
+/*
+ * Encodes a changed tree after header_len bytes copied from frame (size
+ * prefix and header) into a new ngx_alloc() frame; *out, *out_size.
+ */
+ngx_int_t hoop_codec_reencode(struct hoop_kafka_node_s *root, u_char *frame,
+    size_t header_len, u_char **out, size_t *out_size);
+
 /* a walker arena on an nginx pool */
 void hoop_codec_allocator(ngx_pool_t *pool, hoop_kafka_alloc_t *a);
 

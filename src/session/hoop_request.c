@@ -9,6 +9,7 @@
 #include "hoop_session.h"
 #include "hoop_codec.h"
 #include "../auth/hoop_auth.h"
+#include "hoop_authorize.h"
 
 
 static ngx_int_t hoop_request_fallback(hoop_session_t *hs,
@@ -18,13 +19,17 @@ static ngx_int_t hoop_request_fallback(hoop_session_t *hs,
 ngx_int_t
 hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
 {
-    ngx_int_t          rc;
-    hoop_out_t        *o;
-    hoop_slot_t       *slot;
-    ngx_connection_t  *c;
-    hoop_request_t     req;
+    u_char             *orig, *copy;
+    ngx_int_t           rc;
+    hoop_out_t         *o;
+    hoop_slot_t        *slot;
+    ngx_connection_t   *c;
+    hoop_request_t      req;
+    hoop_authz_plan_t  *plan;
 
     c = hs->session->connection;
+    plan = NULL;
+    orig = frame;
 
     if (hs->closing) {
         /* an authentication refusal is on its way out: nothing more */
@@ -73,15 +78,54 @@ hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
         }
     }
 
+    if (hs->conf->policy) {
+        rc = hoop_authorize_request(hs, &req, &frame, &size, &plan);
+
+        if (rc == NGX_DONE) {
+            /* denied: the gateway answered */
+            hoop_codec_request_free(&req);
+            ngx_free(orig);
+            return NGX_OK;
+        }
+
+        if (rc != NGX_OK) {
+            goto failed;
+        }
+    }
+
     if (req.expects_response) {
         slot = hoop_slot_push(hs, req.correlation_id, req.api_key,
                               req.api_version, 0);
         if (slot == NULL) {
             goto failed;
         }
+
+        if (plan) {
+            /* the broker's answer gets fixed: keep the plan, its pool and
+             * the request bytes its names point into */
+            if (frame == orig) {
+                copy = ngx_alloc(size, c->log);
+                if (copy == NULL) {
+                    goto failed;
+                }
+
+                ngx_memcpy(copy, frame, size);
+                frame = copy;
+            }
+
+            slot->plan = plan;
+            slot->pool = req.pool;
+            slot->request = orig;
+            req.pool = NULL;
+            orig = NULL;
+        }
     }
 
     hoop_codec_request_free(&req);
+
+    if (orig && orig != frame) {
+        ngx_free(orig);    /* forwarded as rewritten */
+    }
 
     o = hoop_out_wrap(frame, size);
     if (o == NULL) {
@@ -101,7 +145,15 @@ hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
 failed:
 
     hoop_codec_request_free(&req);
-    ngx_free(frame);
+
+    if (frame != orig) {
+        ngx_free(frame);
+    }
+
+    if (orig) {
+        ngx_free(orig);
+    }
+
     return NGX_ERROR;
 }
 

@@ -8,6 +8,7 @@
 #include "hoop_session.h"
 #include "hoop_codec.h"
 #include "../auth/hoop_auth.h"
+#include "hoop_authorize.h"
 
 
 ngx_int_t
@@ -54,6 +55,22 @@ hoop_response_frame(hoop_session_t *hs, u_char *frame, size_t size)
 
     out = frame;
     out_size = size;
+
+    if (slot->plan) {
+        /* the policy filters and merges the broker's answer */
+        rc = hoop_authorize_response(hs, slot, &out, &out_size);
+
+        if (rc != NGX_OK) {
+            ngx_free(frame);
+            return NGX_ERROR;
+        }
+
+        if (out != frame) {
+            ngx_free(frame);
+            frame = out;
+            size = out_size;
+        }
+    }
 
     rc = hoop_codec_response(hs, slot->api_key, slot->api_version,
                              &out, &out_size);

@@ -16,6 +16,7 @@
 
 
 static void hoop_session_cleanup(void *data);
+static void hoop_slot_release_plan(hoop_slot_t *slot);
 static ngx_int_t hoop_frame_start(hoop_session_t *hs, hoop_dir_t *d,
     ngx_uint_t dir);
 static ngx_int_t hoop_frame_append(hoop_session_t *hs, hoop_dir_t *d,
@@ -101,6 +102,7 @@ hoop_session_cleanup(void *data)
     for (slot = hs->inflight; slot; slot = next) {
         next = slot->next;
         hoop_out_list_free(slot->answer);
+        hoop_slot_release_plan(slot);
         ngx_free(slot);
     }
 
@@ -499,6 +501,25 @@ hoop_slot_push(hoop_session_t *hs, int32_t correlation_id, int16_t api_key,
 }
 
 
+/* What a slot kept for the policy's response step. */
+
+static void
+hoop_slot_release_plan(hoop_slot_t *slot)
+{
+    if (slot->pool) {
+        ngx_destroy_pool(slot->pool);
+        slot->pool = NULL;
+    }
+
+    if (slot->request) {
+        ngx_free(slot->request);
+        slot->request = NULL;
+    }
+
+    slot->plan = NULL;
+}
+
+
 /* Pops the head of the in-flight queue into the free list. */
 
 void
@@ -511,10 +532,11 @@ hoop_slot_pop(hoop_session_t *hs)
 
     if (hs->inflight == NULL) {
         hs->inflight_last = &hs->inflight;
-    hs->held_last = &hs->held;
     }
 
     hs->ninflight--;
+
+    hoop_slot_release_plan(slot);
 
     slot->next = hs->free_slots;
     hs->free_slots = slot;

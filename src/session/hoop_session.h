@@ -99,6 +99,12 @@ struct hoop_slot_s {
     unsigned             local:1;            /* answered by the gateway */
     unsigned             close_after:1;      /* close once it is sent */
     hoop_out_t          *answer;             /* local answer, when ready */
+
+    /* a response the policy must fix: the plan, its pool and the request
+     * frame its names point into (hoop_authorize.c) */
+    struct hoop_authz_plan_s *plan;
+    ngx_pool_t          *pool;
+    u_char              *request;
     hoop_slot_t         *next;
 };
 
