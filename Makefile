@@ -59,12 +59,13 @@ else
 NGINX_CONFIGURE := $(if $(wildcard $(NGINX_SRC)/configure),./configure,./auto/configure)
 
 $(MODULE): $(MODULE_SRCS)
+	mkdir -p $(BUILD)
 	cd $(NGINX_SRC) && $(NGINX_CONFIGURE) --with-compat --with-stream \
 	    --with-stream_ssl_module --with-stream_ssl_preread_module \
 	    --with-cc-opt="$(HOOP_CFLAGS)" \
 	    --add-dynamic-module=$(CURDIR) >$(BUILD)/configure.log
-	$(MAKE) -s -C $(NGINX_SRC) modules
-	mkdir -p $(BUILD) && cp $(NGINX_SRC)/objs/ngx_stream_hoop_module.so $@
+	$(MAKE) -s -C $(NGINX_SRC) -f objs/Makefile modules
+	cp $(NGINX_SRC)/objs/ngx_stream_hoop_module.so $@
 endif
 
 codegen:
