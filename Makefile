@@ -1,7 +1,7 @@
 # ngx_stream_hoop_module
 #
 #   make               build the module for Debian's nginx (build/ngx_stream_hoop_module.so)
-#                      and the tools (build/tools/hoop-passwd)
+#                      and the tools (build/tools/hoop-passwd, build/tools/hoopctl)
 #   make NGINX_SRC=DIR build it against an nginx source tree (--with-compat)
 #   make test          unit tests, a short fuzz run of every target, then the
 #                      regression suite against a real Kafka broker and

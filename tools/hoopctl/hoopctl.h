@@ -1,0 +1,286 @@
+/*
+ * hoopctl: the access-review policy CLI (docs/hoopctl.md).
+ *
+ * Shared declarations of its parts:
+ *
+ *   hoopctl.c          main(), options, lint, push, show, history, rollback
+ *   hoopctl_store.c    the Redis store (docs/redis-layout.md), hiredis
+ *   hoopctl_rule.c     rules as text and JSON (show, diff, review)
+ *   hoopctl_diff.c     the semantic diff of two compiled policies
+ *   hoopctl_review.c   the access review of one compiled policy
+ *   hoopctl_util.c     memory, buffers, files, times, compiling
+ *
+ * All policy logic (parsing, validation, canonical form, hash) is in
+ * src/policy (hoop_policy.h); hoopctl only reads compiled policies through
+ * its public introspection API.
+ */
+
+#ifndef _HOOPCTL_H_INCLUDED_
+#define _HOOPCTL_H_INCLUDED_
+
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
+#include "hoop_policy.h"
+
+
+/* exit statuses */
+#define HOOPCTL_OK             0    /* done; no difference */
+#define HOOPCTL_NO             1    /* refused, lint errors, difference */
+#define HOOPCTL_ERROR          2    /* usage, I/O, Redis, corrupt store */
+
+#define HOOPCTL_DEFAULT_REDIS  "127.0.0.1:6379"
+#define HOOPCTL_DEFAULT_PREFIX "hoop:"
+
+/*
+ * The Redis names, after the prefix (docs/redis-layout.md; the nginx
+ * workers read the same names: keep them stable).
+ */
+#define HOOPCTL_KEY_SEQ        "policy:seq"          /* string: INCR counter */
+#define HOOPCTL_KEY_CURRENT    "policy:current"      /* string: version N */
+#define HOOPCTL_KEY_VERSION    "policy:v:"           /* hash, + N */
+#define HOOPCTL_KEY_HISTORY    "policy:history"      /* list of JSON events */
+#define HOOPCTL_CHANNEL        "policy:notify"       /* pub/sub channel */
+#define HOOPCTL_KEY_LAST_USED  "grant:last_used"     /* hash: id -> ms */
+
+#define HOOPCTL_MAX_PREFIX     128
+#define HOOPCTL_MAX_AUTHOR     256
+#define HOOPCTL_MAX_COMMENT    4096
+
+#define HOOPCTL_DAY            86400
+
+
+/* ----------------------------------------------------------------------
+ * Utilities (hoopctl_util.c)
+ */
+
+/* a growable byte buffer, always NUL-terminated once something was added */
+typedef struct {
+    char                        *data;
+    size_t                       len;
+    size_t                       size;
+} hoopctl_buf_t;
+
+/* malloc() and friends that print "out of memory" and exit(2) */
+void *hoopctl_alloc(size_t size);
+void *hoopctl_realloc(void *p, size_t size);
+char *hoopctl_strndup(const char *s, size_t len);
+
+void hoopctl_buf_add(hoopctl_buf_t *b, const char *data, size_t len);
+void hoopctl_buf_adds(hoopctl_buf_t *b, const char *s);
+void hoopctl_buf_printf(hoopctl_buf_t *b, const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+const char *hoopctl_buf_str(hoopctl_buf_t *b);   /* "" when empty */
+void hoopctl_buf_free(hoopctl_buf_t *b);
+
+/* "hoopctl: MESSAGE\n" on stderr */
+void hoopctl_error(const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/*
+ * The whole file ("-": standard input), at most HOOP_POLICY_MAX_TEXT + 1
+ * bytes (the compiler reports a larger one).  Returns 0, or -1 (printed).
+ */
+int hoopctl_read_file(const char *path, char **data, size_t *len);
+
+int64_t hoopctl_now_ms(void);
+
+/* "2026-12-31T23:59:59Z" into buf (at least 32 bytes) */
+const char *hoopctl_iso_time(int64_t sec, char *buf, size_t size);
+
+/* positive decimal version number; 0 or -1 */
+int hoopctl_parse_version(const char *s, uint64_t *v);
+/* decimal 0..max; 0 or -1 */
+int hoopctl_parse_uint(const char *s, unsigned max, unsigned *v);
+
+/* s[0..len) with control characters and backslashes escaped (\n, \x01) */
+void hoopctl_put_clean(FILE *f, const char *s, size_t len);
+void hoopctl_buf_add_clean(hoopctl_buf_t *b, const char *s, size_t len);
+
+/* valid UTF-8 without control characters, 1..max bytes: 0 or -1 */
+int hoopctl_check_text(const char *s, size_t max);
+
+/* a JSON string (invalid UTF-8 replaced), or JSON null for NULL */
+json_t *hoopctl_json_str(const char *s);
+json_t *hoopctl_json_strn(const char *s, size_t len);
+/* print a JSON value (pretty, keys in insertion order) and a newline,
+ * then release it */
+void hoopctl_json_print(json_t *j);
+
+/*
+ * hoopctl_compile: compile a policy document with hoop_policy_compile_ex().
+ *
+ *   name        file name in diagnostics
+ *   format      HOOP_POLICY_FORMAT_*
+ *   soon_days   "expiring" warning horizon (0: the compiler's 14)
+ *   out         every diagnostic is printed there as
+ *               "NAME:LINE:COL: severity: message [code]" (NULL: not)
+ *   jdiags      a JSON array the diagnostics are appended to (or NULL)
+ *   nerrors, nwarnings   counts (may be NULL)
+ *
+ * Returns the compiled policy, or NULL when it has errors.
+ */
+hoop_policy_t *hoopctl_compile(const char *name, const char *text,
+    size_t len, hoop_policy_format_t format, unsigned soon_days, FILE *out,
+    json_t *jdiags, unsigned *nerrors, unsigned *nwarnings);
+
+
+/* ----------------------------------------------------------------------
+ * The Redis store (hoopctl_store.c)
+ */
+
+typedef struct {
+    redisContext                *ctx;
+    const char                  *prefix;
+    char                         where[300];   /* for messages */
+} hoopctl_store_t;
+
+/* one stored version: views into reply (valid until hoopctl_version_free) */
+typedef struct {
+    uint64_t                     version;
+    hoop_policy_str_t            text;
+    hoop_policy_str_t            format;
+    hoop_policy_str_t            canonical;
+    hoop_policy_str_t            sha256;
+    hoop_policy_str_t            author;
+    hoop_policy_str_t            comment;
+    hoop_policy_str_t            file;
+    int64_t                      time_ms;
+    redisReply                  *reply;
+} hoopctl_version_t;
+
+/* what push stores */
+typedef struct {
+    const char                  *text;
+    size_t                       text_len;
+    const char                  *format;       /* "yaml" or "json" */
+    const char                  *canonical;
+    size_t                       canonical_len;
+    const char                  *sha256;       /* 64 hex digits */
+    const char                  *author;
+    const char                  *comment;      /* "" when none */
+    const char                  *file;
+    int64_t                      time_ms;
+} hoopctl_push_t;
+
+/*
+ * addr: "HOST:PORT", "HOST" (port 6379), "[IPV6]:PORT", "/PATH" or
+ * "unix:/PATH".  HOOP_REDIS_PASSWORD (and HOOP_REDIS_USER) in the
+ * environment: AUTH.  All functions print their errors.
+ */
+int hoopctl_store_open(hoopctl_store_t *s, const char *addr,
+    const char *prefix);
+void hoopctl_store_close(hoopctl_store_t *s);
+
+/* "PREFIX" NAME [NUMBER]: a key or channel name, allocated */
+char *hoopctl_store_key(const hoopctl_store_t *s, const char *name,
+    uint64_t n);
+
+/* HOOPCTL_OK (*v set), HOOPCTL_NO (nothing pushed yet), HOOPCTL_ERROR */
+int hoopctl_store_current(hoopctl_store_t *s, uint64_t *v);
+
+/* HOOPCTL_OK, HOOPCTL_NO (no such version), HOOPCTL_ERROR */
+int hoopctl_store_version(hoopctl_store_t *s, uint64_t n,
+    hoopctl_version_t *out);
+void hoopctl_version_free(hoopctl_version_t *v);
+
+/*
+ * Atomically (one Lua script): unless the current version has the same
+ * sha256, allocate N = INCR seq, write version N, make it current, append
+ * a "push" event to the history and publish a notice.  *created is 0 when
+ * the current version was identical (*version is then that version).
+ */
+int hoopctl_store_push(hoopctl_store_t *s, const hoopctl_push_t *p,
+    uint64_t *version, uint64_t *previous, int *created);
+
+/*
+ * Atomically make version n current again, record a "rollback" event and
+ * publish.  HOOPCTL_OK (*changed 0 when n was current already),
+ * HOOPCTL_NO (no such version), HOOPCTL_ERROR.
+ */
+int hoopctl_store_rollback(hoopctl_store_t *s, uint64_t n,
+    const char *author, const char *comment, int64_t time_ms,
+    uint64_t *previous, int *changed);
+
+/* the history list (LRANGE 0 -1): an array reply, or NULL (printed) */
+redisReply *hoopctl_store_history(hoopctl_store_t *s);
+
+/*
+ * Last use of the grants ids[0..n): ms[i] = milliseconds since the Epoch,
+ * 0 when never used, -1 when the entry is not a number.  *present is 0
+ * when the hash does not exist at all (no audit trail yet).
+ */
+int hoopctl_store_last_used(hoopctl_store_t *s, const char **ids, size_t n,
+    int64_t *ms, int *present);
+
+
+/* ----------------------------------------------------------------------
+ * Rules as text and JSON (hoopctl_rule.c)
+ */
+
+/* "grant" or "deny" */
+const char *hoopctl_kind_name(hoop_policy_kind_t kind);
+
+/* "topic:invoices", "group:prefix:pii-", "topic:regex:orders\..*" */
+void hoopctl_resource_text(hoopctl_buf_t *b, const hoop_policy_resource_t *r);
+
+/* "read, describe" (Kafka's code order) */
+void hoopctl_ops_text(hoopctl_buf_t *b, uint32_t ops, const char *sep);
+
+/* the principals, resources, hosts of a rule, joined by sep */
+void hoopctl_principals_text(hoopctl_buf_t *b, const hoop_policy_rule_t *r,
+    const char *sep);
+void hoopctl_resources_text(hoopctl_buf_t *b, const hoop_policy_rule_t *r,
+    const char *sep);
+void hoopctl_hosts_text(hoopctl_buf_t *b, const hoop_policy_rule_t *r,
+    const char *sep);
+
+/* a window bound as ISO-8601, or "-" when absent (TIME_MIN, TIME_MAX) */
+const char *hoopctl_bound_text(int64_t t, char *buf, size_t size);
+
+/* the rule as a JSON object (the canonical keys; absent values left out) */
+json_t *hoopctl_rule_json(const hoop_policy_rule_t *r);
+json_t *hoopctl_ops_json(uint32_t ops);
+
+
+/* ----------------------------------------------------------------------
+ * diff and review
+ */
+
+/*
+ * hoopctl_diff: print what changes from policy a (labelled la) to b, as
+ * text or JSON.  Returns HOOPCTL_OK (same grants, denies and document) or
+ * HOOPCTL_NO (different).
+ */
+int hoopctl_diff(const hoop_policy_t *a, const char *la,
+    const hoop_policy_t *b, const char *lb, int json);
+
+typedef struct {
+    int64_t                      now;           /* seconds */
+    unsigned                     soon_days;     /* EXPIRES-SOON horizon */
+    unsigned                     review_days;   /* REVIEW-OLD age */
+    unsigned                     unused_days;   /* UNUSED age */
+    const char                  *label;         /* "version 3", a file */
+    const char                  *sha256;
+    const int64_t               *last_used;     /* per grant, or NULL */
+    int                          last_used_present;
+    int                          json;
+} hoopctl_review_t;
+
+/* print the access review of every grant of p */
+int hoopctl_review(const hoop_policy_t *p, const hoopctl_review_t *rv);
+
+
+#endif /* _HOOPCTL_H_INCLUDED_ */
