@@ -53,7 +53,8 @@ $(BUILD)/nginx-src/objs/Makefile: config $(SOURCES_LIST)
 
 $(MODULE): $(BUILD)/nginx-src/objs/Makefile $(MODULE_SRCS)
 	$(MAKE) -s -C $(BUILD)/nginx-src -f objs/Makefile objs/ngx_stream_hoop_module.so
-	cp $(BUILD)/nginx-src/objs/ngx_stream_hoop_module.so $@
+	@# a new file, not an overwrite: a running nginx keeps its mapped copy
+	cp $(BUILD)/nginx-src/objs/ngx_stream_hoop_module.so $@.tmp && mv -f $@.tmp $@
 else
 # Any nginx source tree (release tarball or git checkout).
 NGINX_CONFIGURE := $(if $(wildcard $(NGINX_SRC)/configure),./configure,./auto/configure)
@@ -65,7 +66,7 @@ $(MODULE): $(MODULE_SRCS)
 	    --with-cc-opt="$(HOOP_CFLAGS)" \
 	    --add-dynamic-module=$(CURDIR) >$(BUILD)/configure.log
 	$(MAKE) -s -C $(NGINX_SRC) -f objs/Makefile modules
-	cp $(NGINX_SRC)/objs/ngx_stream_hoop_module.so $@
+	cp $(NGINX_SRC)/objs/ngx_stream_hoop_module.so $@.tmp && mv -f $@.tmp $@
 endif
 
 codegen:

@@ -14,6 +14,8 @@
 #include "src/session/hoop_session.h"
 #include "src/auth/hoop_auth_conf.h"
 #include "src/session/hoop_authorize.h"
+#include "src/redis/hoop_redis_conf.h"
+#include "src/redis/hoop_redis_policy.h"
 
 
 static void *ngx_stream_hoop_create_main_conf(ngx_conf_t *cf);
@@ -21,6 +23,8 @@ static void *ngx_stream_hoop_create_srv_conf(ngx_conf_t *cf);
 static char *ngx_stream_hoop_merge_srv_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_stream_hoop_broker_address(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_stream_hoop_policy_cache(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_stream_hoop_check_frame_size(ngx_conf_t *cf, void *post,
     void *data);
@@ -177,6 +181,20 @@ static ngx_command_t  ngx_stream_hoop_commands[] = {
       0,
       NULL },
 
+    { ngx_string("hoop_redis"),
+      NGX_STREAM_MAIN_CONF|NGX_CONF_1MORE,
+      hoop_redis_conf,
+      NGX_STREAM_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("hoop_policy_cache"),
+      NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_stream_hoop_policy_cache,
+      NGX_STREAM_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("hoop_upstream_sasl"),
       NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_TAKE2,
       hoop_upstream_conf,
@@ -311,6 +329,31 @@ ngx_stream_hoop_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
 }
 
 
+/* hoop_policy_cache FILE; (relative to the prefix, like logs) */
+
+static char *
+ngx_stream_hoop_policy_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    hoop_main_conf_t *hmcf = conf;
+
+    ngx_str_t  *value;
+
+    if (hmcf->policy_cache.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    hmcf->policy_cache = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &hmcf->policy_cache, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 static char *
 ngx_stream_hoop_check_frame_size(ngx_conf_t *cf, void *post, void *data)
 {
@@ -440,7 +483,8 @@ ngx_stream_hoop_preconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_stream_hoop_init_process(ngx_cycle_t *cycle)
 {
-    char  err[256];
+    char               err[256];
+    hoop_main_conf_t  *hmcf;
 
     err[0] = '\0';
 
@@ -462,6 +506,19 @@ ngx_stream_hoop_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    /* hoop_policy redis: worker processes watch Redis, helpers do not */
+    hmcf = ngx_stream_cycle_get_module_main_conf(cycle,
+                                                 ngx_stream_hoop_module);
+
+    if (hmcf && hmcf->redis_policy
+        && (ngx_process == NGX_PROCESS_WORKER
+            || ngx_process == NGX_PROCESS_SINGLE))
+    {
+        if (hoop_redis_policy_start(cycle, hmcf) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
     return NGX_OK;
 }
 
@@ -469,6 +526,15 @@ ngx_stream_hoop_init_process(ngx_cycle_t *cycle)
 static void
 ngx_stream_hoop_exit_process(ngx_cycle_t *cycle)
 {
+    hoop_main_conf_t  *hmcf;
+
+    hmcf = ngx_stream_cycle_get_module_main_conf(cycle,
+                                                 ngx_stream_hoop_module);
+
+    if (hmcf && hmcf->redis_policy) {
+        hoop_redis_policy_stop(cycle, hmcf);
+    }
+
     hoop_sasl_client_done();
     hoop_sasl_server_done();
 }
@@ -477,6 +543,15 @@ ngx_stream_hoop_exit_process(ngx_cycle_t *cycle)
 static ngx_int_t
 ngx_stream_hoop_init(ngx_conf_t *cf)
 {
+    hoop_main_conf_t  *hmcf;
+
+    /* hoop_policy redis: the stream block is read, load the policy */
+    hmcf = ngx_stream_conf_get_module_main_conf(cf, ngx_stream_hoop_module);
+
+    if (hoop_redis_policy_init_conf(cf, hmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     ngx_stream_next_filter = ngx_stream_top_filter;
     ngx_stream_top_filter = ngx_stream_hoop_filter;
 

@@ -3,10 +3,14 @@
  * is compiled when nginx reads its configuration (nginx -t prints the
  * policy's own diagnostics with their lines) and re-read by each worker
  * when it changes; a version that does not compile never replaces the last
- * good one.
+ * good one.  With "hoop_policy redis" the versions come from Redis instead
+ * (src/redis/hoop_redis_policy.c) and are installed here.
  */
 
 #include "hoop_authorize.h"
+
+
+extern ngx_module_t  ngx_stream_hoop_module;
 
 
 static ngx_int_t hoop_authorize_load(hoop_policy_state_t *st,
@@ -32,6 +36,7 @@ hoop_authorize_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_str_t            *value;
     ngx_pool_cleanup_t   *cln;
+    hoop_main_conf_t     *hmcf;
     hoop_policy_state_t  *st;
 
     if (hscf->policy) {
@@ -39,6 +44,31 @@ hoop_authorize_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     value = cf->args->elts;
+
+    if (value[1].len == 5 && ngx_strncmp(value[1].data, "redis", 5) == 0) {
+        /* one state for the stream block, loaded once it is read */
+        hmcf = ngx_stream_conf_get_module_main_conf(cf,
+                                                    ngx_stream_hoop_module);
+
+        if (hmcf->redis_policy == NULL) {
+            cln = ngx_pool_cleanup_add(cf->pool,
+                                       sizeof(hoop_policy_state_t));
+            if (cln == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            st = cln->data;
+            ngx_memzero(st, sizeof(hoop_policy_state_t));
+            cln->handler = hoop_authorize_cleanup;
+
+            st->redis = 1;
+            hmcf->redis_policy = st;
+        }
+
+        hscf->policy = hmcf->redis_policy;
+
+        return NGX_CONF_OK;
+    }
 
     cln = ngx_pool_cleanup_add(cf->pool, sizeof(hoop_policy_state_t));
     if (cln == NULL) {
@@ -193,6 +223,10 @@ hoop_authorize_load(hoop_policy_state_t *st, ngx_log_t *log, ngx_conf_t *cf)
 void
 hoop_authorize_refresh(hoop_policy_state_t *st, ngx_log_t *log)
 {
+    if (st->redis) {
+        return;
+    }
+
     if (st->checked && ngx_current_msec - st->checked < 1000) {
         return;
     }
@@ -246,6 +280,16 @@ hoop_authorize(hoop_session_t *hs, hoop_policy_res_t type,
     req.op = op;
     req.now = ngx_time();
 
+    if (st->policy == NULL) {
+        /* hoop_policy redis before any version was loaded */
+        ngx_log_error(NGX_LOG_NOTICE, c->log, 0,
+                      "hoop: denied \"%V\" %s %s \"%*s\": no policy loaded "
+                      "(default deny)", &hs->identity.principal,
+                      hoop_policy_op_name(op), hoop_policy_res_name(type),
+                      len, name);
+        return 0;
+    }
+
     (void) hoop_policy_check(st->policy, &req, &d);
 
     if (!d.allowed) {
@@ -257,6 +301,59 @@ hoop_authorize(hoop_session_t *hs, hoop_policy_res_t type,
     }
 
     return d.allowed;
+}
+
+
+hoop_policy_t *
+hoop_authorize_compile(const u_char *text, size_t len, const char *name,
+    ngx_uint_t level, ngx_log_t *log)
+{
+    char                 line[512];
+    size_t               ndiags, i;
+    ngx_uint_t           lvl;
+    hoop_policy_t       *p;
+    hoop_policy_diag_t   diags[16];
+
+    if (len > HOOP_POLICY_MAX_TEXT) {
+        ngx_log_error(level, log, 0,
+                      "hoop: policy %s is larger than %d bytes", name,
+                      HOOP_POLICY_MAX_TEXT);
+        return NULL;
+    }
+
+    ndiags = 0;
+    p = hoop_policy_compile((const char *) text, len, diags, 16, &ndiags);
+
+    for (i = 0; i < ndiags && i < 16; i++) {
+        hoop_policy_diag_format(&diags[i], name, line, sizeof(line));
+
+        /* a temporary: ngx_log_error() is a macro comparing its level */
+        lvl = (diags[i].severity == HOOP_POLICY_SEV_ERROR) ? level
+                                                          : NGX_LOG_WARN;
+
+        ngx_log_error(lvl, log, 0, "hoop: policy: %s", line);
+    }
+
+    if (ndiags > 16) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "hoop: policy: %s: %uz more problems not shown", name,
+                      ndiags - 16);
+    }
+
+    return p;
+}
+
+
+void
+hoop_authorize_install(hoop_policy_state_t *st, hoop_policy_t *p,
+    int64_t version)
+{
+    if (st->policy) {
+        hoop_policy_free(st->policy);
+    }
+
+    st->policy = p;
+    st->version = version;
 }
 
 

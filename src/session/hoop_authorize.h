@@ -16,23 +16,60 @@
 #include "../kafka/hoop_kafka_header.h"
 
 
+/*
+ * One policy as a worker enforces it.  hoop_policy FILE gives each server
+ * its own; hoop_policy redis makes every such server share the one of the
+ * stream block (hoop_main_conf_t.redis_policy), kept current by
+ * src/redis/hoop_redis_policy.c.  policy is NULL while no version is
+ * loaded: then every request is denied.
+ */
 struct hoop_policy_state_s {
-    ngx_str_t             file;           /* NUL-terminated */
+    ngx_str_t             file;           /* NUL-terminated; empty: redis */
     hoop_policy_t        *policy;         /* the last good version */
     ino_t                 ino;
     off_t                 size;
     time_t                mtime;
     long                  mtime_nsec;
     ngx_msec_t            checked;        /* last look at the file */
+
+    /* hoop_policy redis */
+    unsigned              redis:1;
+    int64_t               version;        /* of policy; 0: none or file */
+    int64_t               cached;         /* in the cache file; 0: none */
+    int64_t               refused;        /* did not compile; 0: none */
+    const char           *origin;         /* "redis", "cache" */
+    unsigned              confirmed:1;    /* version read from Redis */
+    void                 *watch;          /* this worker's watcher */
 };
 
 
-/* hoop_policy FILE; compiled now, so nginx -t shows its diagnostics */
+/*
+ * hoop_policy FILE | redis; a file is compiled now, so nginx -t shows its
+ * diagnostics; "redis" is loaded at the end of the stream block
+ * (hoop_redis_policy_init_conf()).
+ */
 char *hoop_authorize_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 /* At most once a second: re-read the file if it changed; a policy that
- * does not compile is logged and the last good one stays. */
+ * does not compile is logged and the last good one stays.  Nothing to do
+ * for hoop_policy redis (Redis tells the workers). */
 void hoop_authorize_refresh(hoop_policy_state_t *st, ngx_log_t *log);
+
+/*
+ * A policy document from Redis or the cache: compiled, its diagnostics
+ * logged as "hoop: policy: NAME:LINE:COL: ..." (errors at level, warnings
+ * at warn).  Returns the policy, or NULL when it does not compile.
+ */
+hoop_policy_t *hoop_authorize_compile(const u_char *text, size_t len,
+    const char *name, ngx_uint_t level, ngx_log_t *log);
+
+/*
+ * Makes p (version) the policy st enforces and frees the one before.
+ * Decisions are synchronous and nothing keeps pointers into a policy
+ * between two requests, so swapping between events is safe.
+ */
+void hoop_authorize_install(hoop_policy_state_t *st, hoop_policy_t *p,
+    int64_t version);
 
 /*
  * The decision for the session's identity and client address, now.

@@ -41,8 +41,16 @@ typedef struct {
 } hoop_broker_address_t;
 
 
+typedef struct hoop_redis_conf_s  hoop_redis_conf_t;      /* src/redis */
+typedef struct hoop_policy_state_s  hoop_policy_state_t;   /* authorize */
+
+
 struct hoop_main_conf_s {
     ngx_array_t         *broker_addresses;   /* of hoop_broker_address_t */
+
+    hoop_redis_conf_t   *redis;              /* hoop_redis, or NULL */
+    ngx_str_t            policy_cache;       /* hoop_policy_cache FILE */
+    hoop_policy_state_t *redis_policy;       /* hoop_policy redis, or NULL */
 };
 
 
@@ -55,7 +63,6 @@ struct hoop_main_conf_s {
 
 typedef struct hoop_auth_conf_s  hoop_auth_conf_t;   /* src/auth */
 typedef struct hoop_upstream_sasl_s  hoop_upstream_sasl_t;
-typedef struct hoop_policy_state_s  hoop_policy_state_t;   /* authorize */
 
 
 struct hoop_srv_conf_s {
