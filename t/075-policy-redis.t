@@ -176,7 +176,9 @@ sub gateway {
     my $cache = $o{cache} // $CACHE;
     return hoop_nginx_start(
         master => 1, workers => 2, log_level => 'info',
-        main_config => 'worker_shutdown_timeout 3s;',
+        # workers write the cache: as root, wherever the checkout lives
+        # (a worker user may not reach a folder under /root)
+        main_config => "user root;\nworker_shutdown_timeout 3s;",
         stream_config => "hoop_redis 127.0.0.1:$redis prefix=$PREFIX;\n"
                          . "hoop_policy_cache $cache;\n"
                          . 'hoop_broker_address 1 127.0.0.1:$TEST_NGINX_SERVER_PORT;',

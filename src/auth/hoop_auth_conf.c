@@ -5,6 +5,10 @@
  */
 
 #include "hoop_auth_conf.h"
+#include "../redis/hoop_redis_jwks.h"
+
+
+extern ngx_module_t  ngx_stream_hoop_module;
 
 
 static hoop_auth_conf_t *
@@ -128,7 +132,7 @@ hoop_auth_conf_credentials(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* hoop_oauth_jwks FILE; */
+/* hoop_oauth_jwks FILE | redis; */
 
 char *
 hoop_auth_conf_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -151,6 +155,14 @@ hoop_auth_conf_jwks(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
     file = value[1];
+
+    if (file.len == 5 && ngx_strncmp(file.data, "redis", 5) == 0) {
+        /* the set is read from Redis at merge time, hoop_redis is known */
+        ac->jwks = hoop_redis_jwks_state();
+        ac->jwks_redis = 1;
+        ngx_str_set(&ac->jwks_file, "redis");
+        return NGX_CONF_OK;
+    }
 
     if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
         return NGX_CONF_ERROR;
@@ -312,6 +324,7 @@ hoop_auth_conf_merge(ngx_conf_t *cf, hoop_srv_conf_t *prev,
     ngx_str_t         *m;
     ngx_uint_t         i;
     hoop_auth_conf_t  *ac, *pac;
+    hoop_main_conf_t  *hmcf;
 
     pac = prev->auth_conf;
 
@@ -329,6 +342,7 @@ hoop_auth_conf_merge(ngx_conf_t *cf, hoop_srv_conf_t *prev,
         if (ac->jwks == NULL) {
             ac->jwks = pac->jwks;
             ac->jwks_file = pac->jwks_file;
+            ac->jwks_redis = pac->jwks_redis;
         }
 
 #define hoop_merge_policy(f)  if (!ac->policy.f) ac->policy.f = pac->policy.f
@@ -363,6 +377,21 @@ hoop_auth_conf_merge(ngx_conf_t *cf, hoop_srv_conf_t *prev,
 
     if (conf->mtls_rules == NULL) {
         conf->mtls_rules = prev->mtls_rules;
+    }
+
+    ac = conf->auth_conf;
+
+    if (ac && ac->jwks_redis && ac->redis == NULL) {
+        hmcf = ngx_stream_conf_get_module_main_conf(cf,
+                                                    ngx_stream_hoop_module);
+
+        if (hmcf == NULL || hmcf->redis == NULL) {
+            return "\"hoop_oauth_jwks redis\" needs \"hoop_redis\" in "
+                   "the stream block";
+        }
+
+        ac->redis = hmcf->redis;
+        hoop_redis_jwks_load(cf, hmcf->redis);
     }
 
     if (conf->auth != HOOP_AUTH_SASL || !conf->enable) {

@@ -24,6 +24,8 @@ struct hoop_auth_conf_s {
     hoop_jwks_file_t     *jwks;
     hoop_jwt_policy_t     policy;             /* strings NUL-terminated */
     ngx_int_t             clock_skew;         /* seconds, -1: unset */
+    hoop_redis_conf_t    *redis;              /* hoop_oauth_jwks redis */
+    unsigned              jwks_redis:1;
 
     ngx_msec_t            checked;            /* last look at the files */
 };

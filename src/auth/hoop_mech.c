@@ -9,6 +9,7 @@
 
 #include "hoop_auth.h"
 #include "hoop_auth_conf.h"
+#include "../redis/hoop_redis_jwks.h"
 
 
 struct hoop_mech_s {
@@ -66,7 +67,11 @@ hoop_auth_refresh(hoop_auth_conf_t *ac, ngx_log_t *log)
         }
     }
 
-    if (ac->jwks) {
+    if (ac->jwks_redis) {
+        /* the watcher follows Redis; start it in this worker */
+        hoop_redis_jwks_watch(ac->redis, log);
+
+    } else if (ac->jwks) {
         err[0] = '\0';
         rc = hoop_jwks_file_refresh(ac->jwks, (char *) ac->jwks_file.data,
                                     err, sizeof(err));

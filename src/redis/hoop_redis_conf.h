@@ -23,6 +23,8 @@
 #define HOOP_REDIS_POLICY_CURRENT   "policy:current"   /* string: N */
 #define HOOP_REDIS_POLICY_VERSION   "policy:v:"        /* hash, + N */
 #define HOOP_REDIS_POLICY_CHANNEL   "policy:notify"    /* pub/sub */
+#define HOOP_REDIS_JWKS_KEY         "oauth:jwks"       /* string: JSON */
+#define HOOP_REDIS_JWKS_SHA256      "oauth:jwks:sha256" /* string: hex */
 
 
 struct hoop_redis_conf_s {

@@ -104,6 +104,10 @@ hoop_redis_conn_connect(hoop_redis_conn_t *rc)
 
     hoop_redis_conn_keepalive(rc, ac);
 
+    if (rc->idle) {
+        hoop_redis_event_idle(ac);
+    }
+
     rc->ac = ac;
     rc->state = HOOP_REDIS_CONNECTING;
 

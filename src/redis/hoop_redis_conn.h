@@ -49,6 +49,8 @@ struct hoop_redis_conn_s {
     ngx_msec_t                    delay;     /* next retry */
     ngx_uint_t                    failures;  /* since the last success */
     unsigned                      auth_refused:1;
+    unsigned                      idle:1;    /* owner's: closed by nginx
+                                                at graceful shutdown */
 
     hoop_redis_conn_handler_pt    ready;     /* state became READY */
     hoop_redis_conn_handler_pt    lost;      /* READY connection gone */

@@ -80,6 +80,19 @@ hoop_redis_event_attach(redisAsyncContext *ac, ngx_log_t *log,
 }
 
 
+void
+hoop_redis_event_idle(redisAsyncContext *ac)
+{
+    hoop_redis_event_t  *re;
+
+    re = ac->ev.data;
+
+    if (re) {
+        re->connection->idle = 1;
+    }
+}
+
+
 static void
 hoop_redis_event_read(ngx_event_t *rev)
 {

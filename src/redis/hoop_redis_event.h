@@ -38,4 +38,12 @@ ngx_int_t hoop_redis_event_attach(redisAsyncContext *ac, ngx_log_t *log,
     hoop_redis_close_pt close);
 
 
+/*
+ * hoop_redis_event_idle: mark ac's connection idle, so that nginx closes
+ * it (through the close callback) as soon as a graceful shutdown starts,
+ * for owners that have no exit_process hook to close it themselves.
+ */
+void hoop_redis_event_idle(redisAsyncContext *ac);
+
+
 #endif /* _HOOP_REDIS_EVENT_H_INCLUDED_ */

@@ -82,6 +82,7 @@ static int hoopctl_history(hoopctl_opts_t *o);
 static int hoopctl_diff_cmd(hoopctl_opts_t *o);
 static int hoopctl_rollback(hoopctl_opts_t *o);
 static int hoopctl_review_cmd(hoopctl_opts_t *o);
+static int hoopctl_jwks_cmd(hoopctl_opts_t *o);
 
 
 static const hoopctl_command_t  hoopctl_commands[] = {
@@ -109,6 +110,8 @@ static const hoopctl_command_t  hoopctl_commands[] = {
       | HOOPCTL_O_REVIEW_DAYS | HOOPCTL_O_UNUSED, 0, 1,
       "review [VERSION | --file FILE] [--soon DAYS] [--review-days DAYS]\n"
       "                 [--unused DAYS] [--json]" },
+    { "jwks", hoopctl_jwks_cmd, HOOPCTL_O_STORE | HOOPCTL_O_JSON, 1, 2,
+      "jwks push FILE | jwks fetch ISSUER_URL | jwks show   (OIDC JWK Set)" },
     { NULL, NULL, 0, 0, 0, NULL }
 };
 
@@ -156,6 +159,13 @@ hoopctl_usage(FILE *f)
 /* ----------------------------------------------------------------------
  * Helpers of the commands
  */
+
+static int
+hoopctl_jwks_cmd(hoopctl_opts_t *o)
+{
+    return hoopctl_jwks(o->redis, o->prefix, o->args, o->nargs, o->json);
+}
+
 
 static int
 hoopctl_open(hoopctl_opts_t *o, hoopctl_store_t *s)

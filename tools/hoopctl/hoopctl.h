@@ -283,4 +283,9 @@ typedef struct {
 int hoopctl_review(const hoop_policy_t *p, const hoopctl_review_t *rv);
 
 
+/* hoopctl jwks push FILE | fetch ISSUER_URL | show (hoopctl_jwks.c) */
+int hoopctl_jwks(const char *redis, const char *prefix, char **args,
+    int nargs, int json);
+
+
 #endif /* _HOOPCTL_H_INCLUDED_ */
