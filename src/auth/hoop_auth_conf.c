@@ -6,6 +6,7 @@
 
 #include "hoop_auth_conf.h"
 #include "../redis/hoop_redis_jwks.h"
+#include "../redis/hoop_redis_creds.h"
 
 
 extern ngx_module_t  ngx_stream_hoop_module;
@@ -82,7 +83,7 @@ hoop_auth_conf_mechanisms(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* hoop_sasl_credentials FILE; */
+/* hoop_sasl_credentials FILE | redis; */
 
 char *
 hoop_auth_conf_credentials(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -97,12 +98,19 @@ hoop_auth_conf_credentials(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (ac->credentials) {
+    if (ac->credentials || ac->credentials_redis) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
     file = value[1];
+
+    if (file.len == 5 && ngx_strncmp(file.data, "redis", 5) == 0) {
+        /* the set is read at merge, when hoop_redis is known */
+        ac->credentials_redis = 1;
+        ngx_str_set(&ac->credentials_file, "redis");
+        return NGX_CONF_OK;
+    }
 
     if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
         return NGX_CONF_ERROR;
@@ -334,9 +342,10 @@ hoop_auth_conf_merge(ngx_conf_t *cf, hoop_srv_conf_t *prev,
     } else if (pac && conf->auth_conf != pac) {
         ac = conf->auth_conf;
 
-        if (ac->credentials == NULL) {
+        if (ac->credentials == NULL && !ac->credentials_redis) {
             ac->credentials = pac->credentials;
             ac->credentials_file = pac->credentials_file;
+            ac->credentials_redis = pac->credentials_redis;
         }
 
         if (ac->jwks == NULL) {
@@ -381,17 +390,39 @@ hoop_auth_conf_merge(ngx_conf_t *cf, hoop_srv_conf_t *prev,
 
     ac = conf->auth_conf;
 
-    if (ac && ac->jwks_redis && ac->redis == NULL) {
+    if (ac && (ac->jwks_redis || ac->credentials_redis)
+        && ac->redis == NULL)
+    {
         hmcf = ngx_stream_conf_get_module_main_conf(cf,
                                                     ngx_stream_hoop_module);
 
         if (hmcf == NULL || hmcf->redis == NULL) {
-            return "\"hoop_oauth_jwks redis\" needs \"hoop_redis\" in "
-                   "the stream block";
+            return ac->jwks_redis
+                   ? "\"hoop_oauth_jwks redis\" needs \"hoop_redis\" in "
+                     "the stream block"
+                   : "\"hoop_sasl_credentials redis\" needs \"hoop_redis\" "
+                     "in the stream block";
         }
 
         ac->redis = hmcf->redis;
-        hoop_redis_jwks_load(cf, hmcf->redis);
+
+        if (ac->jwks_redis) {
+            hoop_redis_jwks_load(cf, hmcf->redis);
+        }
+
+        if (ac->credentials_redis) {
+            hoop_redis_creds_load(cf, hmcf->redis);
+        }
+    }
+
+    if (ac && ac->credentials_redis) {
+        /* non-NULL for the checks below; hoop_mech.c asks for the
+         * current store on each exchange */
+        ac->credentials = hoop_redis_creds_store();
+
+        if (ac->credentials == NULL) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     if (conf->auth != HOOP_AUTH_SASL || !conf->enable) {

@@ -24,8 +24,12 @@ struct hoop_auth_conf_s {
     hoop_jwks_file_t     *jwks;
     hoop_jwt_policy_t     policy;             /* strings NUL-terminated */
     ngx_int_t             clock_skew;         /* seconds, -1: unset */
-    hoop_redis_conf_t    *redis;              /* hoop_oauth_jwks redis */
+    hoop_redis_conf_t    *redis;              /* hoop_oauth_jwks redis,
+                                                 hoop_sasl_credentials
+                                                 redis */
     unsigned              jwks_redis:1;
+    unsigned              credentials_redis:1;  /* ac->credentials: see
+                                                   hoop_redis_creds_store */
 
     ngx_msec_t            checked;            /* last look at the files */
 };

@@ -10,6 +10,7 @@
 #include "hoop_auth.h"
 #include "hoop_auth_conf.h"
 #include "../redis/hoop_redis_jwks.h"
+#include "../redis/hoop_redis_creds.h"
 
 
 struct hoop_mech_s {
@@ -52,7 +53,11 @@ hoop_auth_refresh(hoop_auth_conf_t *ac, ngx_log_t *log)
     ac->checked = ngx_current_msec;
     err[0] = '\0';
 
-    if (ac->credentials) {
+    if (ac->credentials_redis) {
+        /* the watcher follows Redis; start it in this worker */
+        hoop_redis_creds_watch(ac->redis, log);
+
+    } else if (ac->credentials) {
         rc = hoop_cred_store_reload(ac->credentials, err, sizeof(err));
 
         if (rc == HOOP_CRED_FAILED) {
@@ -114,7 +119,10 @@ hoop_mech_start(hoop_session_t *hs, ngx_str_t *name)
 
     m->mech = hoop_sasl_mech_parse((char *) name->data, name->len);
 
-    m->server = hoop_sasl_server_start(m->mech, ac->credentials);
+    m->server = hoop_sasl_server_start(m->mech,
+                                       ac->credentials_redis
+                                       ? hoop_redis_creds_store()
+                                       : ac->credentials);
     if (m->server == NULL) {
         ngx_free(m);
         return NULL;

@@ -25,6 +25,8 @@
 #define HOOP_REDIS_POLICY_CHANNEL   "policy:notify"    /* pub/sub */
 #define HOOP_REDIS_JWKS_KEY         "oauth:jwks"       /* string: JSON */
 #define HOOP_REDIS_JWKS_SHA256      "oauth:jwks:sha256" /* string: hex */
+#define HOOP_REDIS_CREDS_KEY        "credentials"      /* hash: user, line */
+#define HOOP_REDIS_CREDS_SHA256     "credentials:sha256" /* string: hex */
 
 
 struct hoop_redis_conf_s {

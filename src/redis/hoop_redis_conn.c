@@ -453,3 +453,66 @@ hoop_redis_conn_timer(ngx_event_t *ev)
         break;
     }
 }
+
+
+redisContext *
+hoop_redis_connect_sync(hoop_redis_conf_t *conf, ngx_log_t *log,
+    const char *what)
+{
+    redisReply      *r;
+    redisContext    *c;
+    struct timeval   tv;
+
+    tv.tv_sec = 1;
+    tv.tv_usec = 0;
+
+    c = conf->port ? redisConnectWithTimeout(conf->host, conf->port, tv)
+                   : redisConnectUnixWithTimeout(conf->host, tv);
+
+    if (c == NULL || c->err) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "hoop: redis %V unreachable while reading the "
+                      "configuration (%s); %s: none yet", &conf->name,
+                      c ? c->errstr : "out of memory", what);
+        redisFree(c);
+        return NULL;
+    }
+
+    if (redisSetTimeout(c, tv) != REDIS_OK) {
+        goto failed;
+    }
+
+    if (conf->password.len) {
+        r = conf->user.len
+            ? redisCommand(c, "AUTH %b %b", conf->user.data,
+                           (size_t) conf->user.len, conf->password.data,
+                           (size_t) conf->password.len)
+            : redisCommand(c, "AUTH %b", conf->password.data,
+                           (size_t) conf->password.len);
+
+        if (r == NULL) {
+            goto failed;
+        }
+
+        if (r->type == REDIS_REPLY_ERROR) {
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "hoop: redis %V: AUTH refused: %*s", &conf->name,
+                          (size_t) r->len, r->str);
+            freeReplyObject(r);
+            redisFree(c);
+            return NULL;
+        }
+
+        freeReplyObject(r);
+    }
+
+    return c;
+
+failed:
+
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "hoop: redis %V while reading the %s: %s", &conf->name,
+                  what, c->errstr[0] ? c->errstr : "error");
+    redisFree(c);
+    return NULL;
+}

@@ -82,4 +82,14 @@ void hoop_redis_conn_close(hoop_redis_conn_t *rc);
 #define hoop_redis_conn_ready(rc)  ((rc)->state == HOOP_REDIS_READY)
 
 
+/*
+ * Configuration time: a blocking connection to conf with a 1 s timeout
+ * for connect and each command, authenticated (AUTH) when conf has a
+ * password.  Returns the context, or NULL after a warning naming what
+ * (for instance "JWKS") was being read.  redisFree() it.
+ */
+redisContext *hoop_redis_connect_sync(hoop_redis_conf_t *conf,
+    ngx_log_t *log, const char *what);
+
+
 #endif /* _HOOP_REDIS_CONN_H_INCLUDED_ */

@@ -128,7 +128,6 @@ hoop_redis_jwks_load(ngx_conf_t *cf, hoop_redis_conf_t *conf)
     u_char          key[HOOP_REDIS_KEY_LEN];
     redisReply     *r;
     redisContext   *c;
-    struct timeval  tv;
 
     if (hoop_redis_jwks_loaded_for == cf->cycle
         || ngx_process == NGX_PROCESS_SIGNALLER)
@@ -138,49 +137,9 @@ hoop_redis_jwks_load(ngx_conf_t *cf, hoop_redis_conf_t *conf)
 
     hoop_redis_jwks_loaded_for = cf->cycle;
 
-    tv.tv_sec = 1;
-    tv.tv_usec = 0;
-
-    c = conf->port ? redisConnectWithTimeout(conf->host, conf->port, tv)
-                   : redisConnectUnixWithTimeout(conf->host, tv);
-
-    if (c == NULL || c->err) {
-        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
-                      "hoop: redis %V unreachable while reading the "
-                      "configuration (%s); JWKS: %s", &conf->name,
-                      c ? c->errstr : "out of memory",
-                      hoop_redis_jwks.jwks ? "keeping the last good set"
-                                           : "none yet");
-        redisFree(c);
+    c = hoop_redis_connect_sync(conf, cf->log, "JWKS");
+    if (c == NULL) {
         return;
-    }
-
-    if (redisSetTimeout(c, tv) != REDIS_OK) {
-        goto failed;
-    }
-
-    if (conf->password.len) {
-        r = conf->user.len
-            ? redisCommand(c, "AUTH %b %b", conf->user.data,
-                           (size_t) conf->user.len, conf->password.data,
-                           (size_t) conf->password.len)
-            : redisCommand(c, "AUTH %b", conf->password.data,
-                           (size_t) conf->password.len);
-
-        if (r == NULL) {
-            goto failed;
-        }
-
-        if (r->type == REDIS_REPLY_ERROR) {
-            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
-                          "hoop: redis %V: AUTH refused: %*s", &conf->name,
-                          (size_t) r->len, r->str);
-            freeReplyObject(r);
-            redisFree(c);
-            return;
-        }
-
-        freeReplyObject(r);
     }
 
     (void) hoop_redis_key(conf, HOOP_REDIS_JWKS_KEY, 0, key, sizeof(key));

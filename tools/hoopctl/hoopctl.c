@@ -44,6 +44,7 @@
 #define HOOPCTL_O_REDIS        0x0080
 #define HOOPCTL_O_PREFIX       0x0100
 #define HOOPCTL_O_JSON         0x0200
+#define HOOPCTL_O_GROUPS       0x0400
 
 #define HOOPCTL_O_STORE        (HOOPCTL_O_REDIS | HOOPCTL_O_PREFIX)
 
@@ -54,6 +55,7 @@ typedef struct {
     const char                  *author;
     const char                  *comment;
     const char                  *file;
+    const char                  *groups;       /* "a,b" */
     unsigned                     soon_days;
     unsigned                     review_days;
     unsigned                     unused_days;
@@ -83,6 +85,7 @@ static int hoopctl_diff_cmd(hoopctl_opts_t *o);
 static int hoopctl_rollback(hoopctl_opts_t *o);
 static int hoopctl_review_cmd(hoopctl_opts_t *o);
 static int hoopctl_jwks_cmd(hoopctl_opts_t *o);
+static int hoopctl_credentials_cmd(hoopctl_opts_t *o);
 
 
 static const hoopctl_command_t  hoopctl_commands[] = {
@@ -112,6 +115,10 @@ static const hoopctl_command_t  hoopctl_commands[] = {
       "                 [--unused DAYS] [--json]" },
     { "jwks", hoopctl_jwks_cmd, HOOPCTL_O_STORE | HOOPCTL_O_JSON, 1, 2,
       "jwks push FILE | jwks fetch ISSUER_URL | jwks show   (OIDC JWK Set)" },
+    { "credentials", hoopctl_credentials_cmd,
+      HOOPCTL_O_STORE | HOOPCTL_O_JSON | HOOPCTL_O_GROUPS, 1, 2,
+      "credentials set USER [--groups A,B] | credentials delete USER |\n"
+      "                 credentials list   (SASL users; password on stdin)" },
     { NULL, NULL, 0, 0, 0, NULL }
 };
 
@@ -130,6 +137,7 @@ static const struct {
     { "--redis", HOOPCTL_O_REDIS },
     { "--prefix", HOOPCTL_O_PREFIX },
     { "--json", HOOPCTL_O_JSON },
+    { "--groups", HOOPCTL_O_GROUPS },
     { NULL, 0 }
 };
 
@@ -164,6 +172,14 @@ static int
 hoopctl_jwks_cmd(hoopctl_opts_t *o)
 {
     return hoopctl_jwks(o->redis, o->prefix, o->args, o->nargs, o->json);
+}
+
+
+static int
+hoopctl_credentials_cmd(hoopctl_opts_t *o)
+{
+    return hoopctl_credentials(o->redis, o->prefix, o->args, o->nargs,
+                               o->groups, o->json);
 }
 
 
@@ -981,6 +997,7 @@ main(int argc, char **argv)
         { "soon", required_argument, NULL, 's' },
         { "review-days", required_argument, NULL, 'R' },
         { "unused", required_argument, NULL, 'u' },
+        { "groups", required_argument, NULL, 'g' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -1059,6 +1076,11 @@ main(int argc, char **argv)
                 return HOOPCTL_ERROR;
             }
             o.given |= HOOPCTL_O_UNUSED;
+            break;
+
+        case 'g':
+            o.groups = optarg;
+            o.given |= HOOPCTL_O_GROUPS;
             break;
 
         case 'h':

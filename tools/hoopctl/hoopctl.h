@@ -288,4 +288,10 @@ int hoopctl_jwks(const char *redis, const char *prefix, char **args,
     int nargs, int json);
 
 
+/* hoopctl credentials set USER [--groups A,B] | delete USER | list
+ * (hoopctl_credentials.c); groups may be NULL */
+int hoopctl_credentials(const char *redis, const char *prefix, char **args,
+    int nargs, const char *groups, int json);
+
+
 #endif /* _HOOPCTL_H_INCLUDED_ */
