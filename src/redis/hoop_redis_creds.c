@@ -12,41 +12,15 @@
  */
 
 #include "hoop_redis_creds.h"
-#include "hoop_redis_conn.h"
-
-
-#define HOOP_REDIS_KEY_LEN  (HOOP_REDIS_MAX_PREFIX + 64)
-
-
-typedef struct {
-    hoop_redis_conf_t            *conf;
-    ngx_log_t                    *log;
-
-    hoop_redis_conn_t             cmd;        /* HGETALL */
-    hoop_redis_conn_t             sub;        /* SUBSCRIBE */
-
-    ngx_event_t                   tick;
-    ngx_event_t                   deadline;
-
-    u_char                        key[HOOP_REDIS_KEY_LEN];
-    size_t                        key_len;
-    u_char                        channel[HOOP_REDIS_KEY_LEN];
-    size_t                        channel_len;
-
-    unsigned                      busy:1;
-    unsigned                      again:1;
-} hoop_redis_creds_watch_t;
+#include "hoop_redis_watch.h"
 
 
 static hoop_cred_store_t         *hoop_redis_creds_current;
 static unsigned                   hoop_redis_creds_good;  /* from Redis */
 static u_char                    *hoop_redis_creds_seen;
 static size_t                     hoop_redis_creds_seen_len;
-static hoop_redis_creds_watch_t  *hoop_redis_creds_w;
+static hoop_redis_watch_t        *hoop_redis_creds_w;
 static void                      *hoop_redis_creds_loaded_for;  /* cycle */
-
-
-static void hoop_redis_creds_refresh(hoop_redis_creds_watch_t *w);
 
 
 hoop_cred_store_t *
@@ -154,7 +128,7 @@ hoop_redis_creds_take(redisReply *r, ngx_uint_t level, ngx_log_t *log)
 void
 hoop_redis_creds_load(ngx_conf_t *cf, hoop_redis_conf_t *conf)
 {
-    u_char         key[HOOP_REDIS_KEY_LEN];
+    u_char         key[HOOP_REDIS_WATCH_KEY_LEN];
     redisReply    *r;
     redisContext  *c;
 
@@ -211,208 +185,22 @@ hoop_redis_creds_load(ngx_conf_t *cf, hoop_redis_conf_t *conf)
  */
 
 static void
-hoop_redis_creds_done(hoop_redis_creds_watch_t *w, ngx_uint_t more)
+hoop_redis_creds_reply(hoop_redis_watch_t *w, redisReply *r)
 {
-    w->busy = 0;
-
-    if (w->deadline.timer_set) {
-        ngx_del_timer(&w->deadline);
-    }
-
-    if (more && w->again) {
-        hoop_redis_creds_refresh(w);
-    }
-}
-
-
-static void
-hoop_redis_creds_on_get(redisAsyncContext *ac, void *reply, void *data)
-{
-    redisReply                *r = reply;
-    hoop_redis_creds_watch_t  *w = data;
-
-    if (r == NULL) {
-        hoop_redis_creds_done(w, 0);
-        return;
-    }
-
     if (r->type == REDIS_REPLY_ARRAY) {
         (void) hoop_redis_creds_take(r, NGX_LOG_ERR, w->log);
-
-    } else if (r->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, w->log, 0,
-                      "hoop: redis %V: HGETALL %s: %*s", &w->conf->name,
-                      w->key, (size_t) r->len, r->str);
     }
-
-    hoop_redis_creds_done(w, 1);
-}
-
-
-static void
-hoop_redis_creds_refresh(hoop_redis_creds_watch_t *w)
-{
-    if (!hoop_redis_conn_ready(&w->cmd)) {
-        return;
-    }
-
-    if (w->busy) {
-        w->again = 1;
-        return;
-    }
-
-    w->again = 0;
-
-    if (redisAsyncCommand(w->cmd.ac, hoop_redis_creds_on_get, w,
-                          "HGETALL %b", w->key, w->key_len)
-        != REDIS_OK)
-    {
-        ngx_log_error(NGX_LOG_ERR, w->log, 0,
-                      "hoop: redis %V: cannot send HGETALL %s",
-                      &w->conf->name, w->key);
-        return;
-    }
-
-    w->busy = 1;
-    ngx_add_timer(&w->deadline, HOOP_REDIS_CREDS_TIMEOUT);
-}
-
-
-static void
-hoop_redis_creds_on_notice(redisAsyncContext *ac, void *reply, void *data)
-{
-    redisReply                *r = reply;
-    hoop_redis_creds_watch_t  *w = data;
-
-    redisReply                *kind;
-
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < 3
-        || r->element[0]->type != REDIS_REPLY_STRING)
-    {
-        return;
-    }
-
-    kind = r->element[0];
-
-    if ((kind->len == 9 && ngx_strncmp(kind->str, "subscribe", 9) == 0)
-        || (kind->len == 7 && ngx_strncmp(kind->str, "message", 7) == 0))
-    {
-        hoop_redis_creds_refresh(w);
-    }
-}
-
-
-static void
-hoop_redis_creds_cmd_ready(hoop_redis_conn_t *rc)
-{
-    hoop_redis_creds_refresh(rc->data);
-}
-
-
-static void
-hoop_redis_creds_cmd_lost(hoop_redis_conn_t *rc)
-{
-    hoop_redis_creds_done(rc->data, 0);
-}
-
-
-static void
-hoop_redis_creds_sub_ready(hoop_redis_conn_t *rc)
-{
-    hoop_redis_creds_watch_t  *w = rc->data;
-
-    if (redisAsyncCommand(rc->ac, hoop_redis_creds_on_notice, w,
-                          "SUBSCRIBE %b", w->channel, w->channel_len)
-        != REDIS_OK)
-    {
-        ngx_log_error(NGX_LOG_ERR, w->log, 0,
-                      "hoop: redis %V: cannot send SUBSCRIBE %s",
-                      &w->conf->name, w->channel);
-    }
-}
-
-
-static void
-hoop_redis_creds_tick(ngx_event_t *ev)
-{
-    hoop_redis_creds_watch_t  *w = ev->data;
-
-    hoop_redis_creds_refresh(w);
-
-    if (!ngx_exiting && !ngx_terminate && !ngx_quit) {
-        ngx_add_timer(&w->tick, HOOP_REDIS_CREDS_REFRESH);
-    }
-}
-
-
-static void
-hoop_redis_creds_timeout(ngx_event_t *ev)
-{
-    hoop_redis_creds_watch_t  *w = ev->data;
-
-    hoop_redis_conn_drop(&w->cmd, "no answer to a credentials refresh");
 }
 
 
 void
 hoop_redis_creds_watch(hoop_redis_conf_t *conf, ngx_log_t *log)
 {
-    hoop_redis_creds_watch_t  *w;
-
-    if (hoop_redis_creds_w != NULL || ngx_exiting || ngx_quit
-        || ngx_terminate
-        || (ngx_process != NGX_PROCESS_WORKER
-            && ngx_process != NGX_PROCESS_SINGLE))
-    {
-        return;
+    if (hoop_redis_creds_w == NULL) {
+        hoop_redis_creds_w = hoop_redis_watch_start(conf, HOOP_REDIS_CREDS_KEY,
+                                                    "HGETALL",
+                                                    "the credentials",
+                                                    hoop_redis_creds_reply,
+                                                    log);
     }
-
-    w = ngx_calloc(sizeof(hoop_redis_creds_watch_t), ngx_cycle->log);
-    if (w == NULL) {
-        return;
-    }
-
-    hoop_redis_creds_w = w;
-
-    w->conf = conf;
-    w->log = ngx_cycle->log;
-
-    w->key_len = hoop_redis_key(conf, HOOP_REDIS_CREDS_KEY, 0, w->key,
-                                sizeof(w->key));
-    w->channel_len = hoop_redis_key(conf, HOOP_REDIS_POLICY_CHANNEL, 0,
-                                    w->channel, sizeof(w->channel));
-
-    w->tick.handler = hoop_redis_creds_tick;
-    w->tick.data = w;
-    w->tick.log = w->log;
-    w->tick.cancelable = 1;
-
-    w->deadline.handler = hoop_redis_creds_timeout;
-    w->deadline.data = w;
-    w->deadline.log = w->log;
-    w->deadline.cancelable = 1;
-
-    w->cmd.conf = conf;
-    w->cmd.log = w->log;
-    w->cmd.role = "credentials";
-    w->cmd.ready = hoop_redis_creds_cmd_ready;
-    w->cmd.lost = hoop_redis_creds_cmd_lost;
-    w->cmd.data = w;
-    w->cmd.idle = 1;
-
-    w->sub.conf = conf;
-    w->sub.log = w->log;
-    w->sub.role = "credentials notices";
-    w->sub.ready = hoop_redis_creds_sub_ready;
-    w->sub.data = w;
-    w->sub.idle = 1;
-
-    hoop_redis_conn_start(&w->cmd);
-    hoop_redis_conn_start(&w->sub);
-
-    ngx_add_timer(&w->tick, HOOP_REDIS_CREDS_REFRESH);
-
-    ngx_log_error(NGX_LOG_INFO, log, 0,
-                  "hoop: watching redis %V for the credentials",
-                  &conf->name);
 }

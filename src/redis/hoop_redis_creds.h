@@ -32,8 +32,6 @@
 #include "hoop_redis_conf.h"
 
 
-#define HOOP_REDIS_CREDS_REFRESH  1000   /* ms, the safety-net timer */
-#define HOOP_REDIS_CREDS_TIMEOUT  3000   /* ms, for one refresh */
 
 
 /*

@@ -28,8 +28,6 @@
 #include "hoop_redis_conf.h"
 
 
-#define HOOP_REDIS_JWKS_REFRESH   1000   /* ms, the safety-net timer */
-#define HOOP_REDIS_JWKS_TIMEOUT   3000   /* ms, for one refresh */
 
 
 /* the shared state: .jwks is the set in use (NULL until one loaded) */
