@@ -26,7 +26,6 @@ typedef struct {
                                             "OAUTHBEARER", "mTLS", "none" */
     ngx_msec_t           expires;        /* ngx_current_msec deadline, 0:
                                             none */
-    time_t               expires_sec;    /* wall clock of the same, 0: none */
     unsigned             authenticated:1;
 } hoop_identity_t;
 

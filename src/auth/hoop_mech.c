@@ -363,7 +363,6 @@ hoop_mech_step_oauth(hoop_session_t *hs, hoop_mech_t *m, const u_char *in,
     }
 
     hs->identity.expires = ngx_current_msec + left;
-    hs->identity.expires_sec = now + left / 1000;
     hs->identity.method = "OAUTHBEARER";
 
     hoop_jwt_claims_free(&claims);

@@ -46,8 +46,6 @@ typedef struct hoop_policy_state_s  hoop_policy_state_t;   /* authorize */
 
 
 struct hoop_main_conf_s {
-    ngx_array_t         *broker_addresses;   /* of hoop_broker_address_t */
-
     hoop_redis_conf_t   *redis;              /* hoop_redis, or NULL */
     ngx_str_t            policy_cache;       /* hoop_policy_cache FILE */
     hoop_policy_state_t *redis_policy;       /* hoop_policy redis, or NULL */
@@ -164,7 +162,6 @@ typedef struct {
 
     unsigned              error:1;
     unsigned              closing:1;         /* answer sent, then close */
-    unsigned              identified:1;      /* mTLS checked */
 } hoop_session_t;
 
 
