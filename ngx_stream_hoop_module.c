@@ -16,6 +16,7 @@
 #include "src/session/hoop_authorize.h"
 #include "src/redis/hoop_redis_conf.h"
 #include "src/redis/hoop_redis_policy.h"
+#include "src/audit/hoop_audit.h"
 
 
 static void *ngx_stream_hoop_create_main_conf(ngx_conf_t *cf);
@@ -55,6 +56,11 @@ static ngx_conf_enum_t  ngx_stream_hoop_auth[] = {
     { ngx_string("sasl"), HOOP_AUTH_SASL },
     { ngx_string("mtls"), HOOP_AUTH_MTLS },
     { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_num_bounds_t  ngx_stream_hoop_maxlen_bounds = {
+    ngx_conf_check_num_bounds, 0, NGX_MAX_INT_T_VALUE
 };
 
 
@@ -216,6 +222,55 @@ static ngx_command_t  ngx_stream_hoop_commands[] = {
       0,
       NULL },
 
+    { ngx_string("hoop_audit"),
+      NGX_STREAM_MAIN_CONF|NGX_STREAM_SRV_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_STREAM_SRV_CONF_OFFSET,
+      offsetof(hoop_srv_conf_t, audit),
+      NULL },
+
+    { ngx_string("hoop_node_name"),
+      NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_MAIN_CONF_OFFSET,
+      offsetof(hoop_main_conf_t, audit.node),
+      NULL },
+
+    { ngx_string("hoop_audit_stream"),
+      NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_STREAM_MAIN_CONF_OFFSET,
+      offsetof(hoop_main_conf_t, audit.stream),
+      NULL },
+
+    { ngx_string("hoop_audit_maxlen"),
+      NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_STREAM_MAIN_CONF_OFFSET,
+      offsetof(hoop_main_conf_t, audit.maxlen),
+      &ngx_stream_hoop_maxlen_bounds },
+
+    { ngx_string("hoop_audit_retention"),
+      NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_STREAM_MAIN_CONF_OFFSET,
+      offsetof(hoop_main_conf_t, audit.retention),
+      NULL },
+
+    { ngx_string("hoop_audit_aggregate"),
+      NGX_STREAM_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_STREAM_MAIN_CONF_OFFSET,
+      offsetof(hoop_main_conf_t, audit.aggregate),
+      NULL },
+
+    { ngx_string("hoop_audit_spool"),
+      NGX_STREAM_MAIN_CONF|NGX_CONF_1MORE,
+      hoop_audit_conf_spool,
+      NGX_STREAM_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -261,6 +316,12 @@ ngx_stream_hoop_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    hmcf->audit.maxlen = NGX_CONF_UNSET_UINT;
+    hmcf->audit.retention = NGX_CONF_UNSET;
+    hmcf->audit.aggregate = NGX_CONF_UNSET_MSEC;
+    hmcf->audit.spool_max = NGX_CONF_UNSET;
+    hmcf->audit.spool_full = NGX_CONF_UNSET_UINT;
+
     return hmcf;
 }
 
@@ -288,6 +349,7 @@ ngx_stream_hoop_create_srv_conf(ngx_conf_t *cf)
     hscf->session_lifetime = NGX_CONF_UNSET_MSEC;
     hscf->mtls_principal_from = NGX_CONF_UNSET_UINT;
     hscf->sasl_mechanisms = NGX_CONF_UNSET_PTR;
+    hscf->audit = NGX_CONF_UNSET;
 
     return hscf;
 }
@@ -298,6 +360,8 @@ ngx_stream_hoop_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
 {
     hoop_srv_conf_t *prev = parent;
     hoop_srv_conf_t *conf = child;
+
+    hoop_main_conf_t  *hmcf;
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_size_value(conf->max_frame_size, prev->max_frame_size,
@@ -323,6 +387,14 @@ ngx_stream_hoop_merge_srv_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->policy == NULL) {
         conf->policy = prev->policy;
+    }
+
+    ngx_conf_merge_value(conf->audit, prev->audit, 0);
+
+    if (conf->audit && conf->enable) {
+        hmcf = ngx_stream_conf_get_module_main_conf(cf,
+                                                    ngx_stream_hoop_module);
+        hmcf->audit.used = 1;
     }
 
     return hoop_auth_conf_merge(cf, prev, conf);
@@ -519,6 +591,15 @@ ngx_stream_hoop_init_process(ngx_cycle_t *cycle)
         }
     }
 
+    if (hmcf && hmcf->audit.used
+        && (ngx_process == NGX_PROCESS_WORKER
+            || ngx_process == NGX_PROCESS_SINGLE))
+    {
+        if (hoop_audit_start(cycle, hmcf) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
     return NGX_OK;
 }
 
@@ -535,6 +616,8 @@ ngx_stream_hoop_exit_process(ngx_cycle_t *cycle)
         hoop_redis_policy_stop(cycle, hmcf);
     }
 
+    hoop_audit_stop(cycle);
+
     hoop_sasl_client_done();
     hoop_sasl_server_done();
 }
@@ -549,6 +632,10 @@ ngx_stream_hoop_init(ngx_conf_t *cf)
     hmcf = ngx_stream_conf_get_module_main_conf(cf, ngx_stream_hoop_module);
 
     if (hoop_redis_policy_init_conf(cf, hmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (hoop_audit_conf_init(cf, hmcf) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -592,6 +679,10 @@ ngx_stream_hoop_filter(ngx_stream_session_t *s, ngx_chain_t *in,
         }
 
         ngx_stream_set_ctx(s, hs, ngx_stream_hoop_module);
+
+        if (hscf->audit) {
+            hoop_audit_open(hs);
+        }
 
         if (ngx_stream_hoop_identify(hs) != NGX_OK) {
             hs->error = 1;
@@ -670,18 +761,24 @@ ngx_stream_hoop_filter(ngx_stream_session_t *s, ngx_chain_t *in,
 static ngx_int_t
 ngx_stream_hoop_identify(hoop_session_t *hs)
 {
+    ngx_str_t  reason;
+
     switch (hs->conf->auth) {
 
     case HOOP_AUTH_MTLS:
         if (hoop_mtls_identify(hs->session, hs->conf, &hs->identity)
             != NGX_OK)
         {
+            /* the error log has the details */
+            ngx_str_set(&reason, "client certificate refused");
+            hoop_audit_auth(hs, 0, &reason);
             return NGX_ERROR;
         }
 
         ngx_log_error(NGX_LOG_INFO, hs->session->connection->log, 0,
                       "hoop: client certificate identifies \"%V\"",
                       &hs->identity.principal);
+        hoop_audit_auth(hs, 1, NULL);
         return NGX_OK;
 
     case HOOP_AUTH_NONE:

@@ -8,6 +8,7 @@
 
 #include "hoop_auth.h"
 #include "../kafka/hoop_kafka_walker.h"
+#include "../audit/hoop_audit.h"
 
 
 static ngx_int_t hoop_sasl_handshake(hoop_session_t *hs, hoop_request_t *req);
@@ -312,6 +313,7 @@ hoop_sasl_step(hoop_session_t *hs, const u_char *in, size_t len,
                       &hs->identity.principal, &previous);
         hs->identity.authenticated = 0;
         ngx_str_set(reason, "Re-authentication must keep the principal");
+        hoop_audit_auth(hs, 0, reason);
         return NGX_DECLINED;
     }
 
@@ -322,10 +324,12 @@ hoop_sasl_step(hoop_session_t *hs, const u_char *in, size_t len,
                       "hoop: client authenticated as \"%V\" with %s%s",
                       &hs->identity.principal, hs->identity.method,
                       previous.len ? " (re-authentication)" : "");
+        hoop_audit_auth(hs, 1, NULL);
         return NGX_OK;
     }
 
     hs->identity.authenticated = 0;
+    hoop_audit_auth(hs, 0, reason);
 
     return NGX_DECLINED;
 }

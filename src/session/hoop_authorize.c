@@ -8,6 +8,7 @@
  */
 
 #include "hoop_authorize.h"
+#include "../audit/hoop_audit.h"
 
 
 extern ngx_module_t  ngx_stream_hoop_module;
@@ -282,6 +283,7 @@ hoop_authorize(hoop_session_t *hs, hoop_policy_res_t type,
 
     if (st->policy == NULL) {
         /* hoop_policy redis before any version was loaded */
+        hoop_audit_decision(hs, type, name, len, op, NULL);
         ngx_log_error(NGX_LOG_NOTICE, c->log, 0,
                       "hoop: denied \"%V\" %s %s \"%*s\": no policy loaded "
                       "(default deny)", &hs->identity.principal,
@@ -290,7 +292,16 @@ hoop_authorize(hoop_session_t *hs, hoop_policy_res_t type,
         return 0;
     }
 
-    (void) hoop_policy_check(st->policy, &req, &d);
+    if (name == NULL) {
+        /* "some resource of this type" (the planner's convention for
+         * Kafka's authorizeByResourceType(), KIP-679) */
+        (void) hoop_policy_check_any(st->policy, &req, &d);
+
+    } else {
+        (void) hoop_policy_check(st->policy, &req, &d);
+    }
+
+    hoop_audit_decision(hs, type, name, len, op, &d);
 
     if (!d.allowed) {
         ngx_log_error(NGX_LOG_NOTICE, c->log, 0,
@@ -357,6 +368,17 @@ hoop_authorize_install(hoop_policy_state_t *st, hoop_policy_t *p,
 }
 
 
+int64_t
+hoop_authorize_version(hoop_session_t *hs)
+{
+    hoop_policy_state_t  *st;
+
+    st = hs->conf->policy;
+
+    return (st && st->policy) ? st->version : -1;
+}
+
+
 static int
 hoop_authorize_decide(void *ctx, hoop_policy_res_t type, const uint8_t *name,
     size_t len, hoop_policy_op_t op)
@@ -403,9 +425,13 @@ hoop_authorize_request(hoop_session_t *hs, hoop_request_t *req,
 
     hoop_codec_allocator(req->pool, &a);
 
+    hoop_audit_begin(hs, req);
+
     err = 0;
     p = hoop_authz_plan(&a, conf, req->api_key, req->api_version, req->root,
                         &res, &err);
+
+    hoop_audit_request(hs, req, p);
 
     if (p == NULL) {
         ngx_log_error(NGX_LOG_ERR, c->log, 0,

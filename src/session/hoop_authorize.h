@@ -79,6 +79,9 @@ void hoop_authorize_install(hoop_policy_state_t *st, hoop_policy_t *p,
 ngx_int_t hoop_authorize(hoop_session_t *hs, hoop_policy_res_t type,
     const u_char *name, size_t len, hoop_policy_op_t op);
 
+/* the policy version deciding this session's requests, -1 if none */
+int64_t hoop_authorize_version(hoop_session_t *hs);
+
 ngx_int_t hoop_authorize_request(hoop_session_t *hs, hoop_request_t *req,
     u_char **frame, size_t *size, hoop_authz_plan_t **plan);
 ngx_int_t hoop_authorize_response(hoop_session_t *hs, hoop_slot_t *slot,

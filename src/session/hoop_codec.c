@@ -73,6 +73,7 @@ hoop_codec_palloc(void *pool, size_t n)
 ngx_int_t
 hoop_codec_request(u_char *body, size_t len, hoop_request_t *req)
 {
+    size_t                        used;
     int16_t                       min, max;
     ngx_int_t                     rc;
     ngx_pool_t                   *pool;
@@ -121,6 +122,8 @@ hoop_codec_request(u_char *body, size_t len, hoop_request_t *req)
     }
 
     req->header_size = h.len;
+    req->client_id = h.client_id;
+    req->client_id_len = h.client_id_len;
 
     /* decode the whole body: nothing the broker could read otherwise */
 
@@ -135,8 +138,11 @@ hoop_codec_request(u_char *body, size_t len, hoop_request_t *req)
     alloc.alloc = hoop_codec_palloc;
     alloc.ctx = pool;
 
-    rc = hoop_kafka_decode(&alloc, req->api_key, req->api_version, 0,
-                           body + h.len, len - h.len, &root, &err);
+    /* bytes after the message are ignored, as Kafka's broker does
+     * (librdkafka 2.0.2 sends some); the broker reads what was decoded */
+    rc = hoop_kafka_decode_prefix(&alloc, req->api_key, req->api_version, 0,
+                                  body + h.len, len - h.len, &root, &used,
+                                  &err);
 
     if (rc != HOOP_KAFKA_OK) {
         req->error = err.msg;

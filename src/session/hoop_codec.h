@@ -20,12 +20,14 @@
 struct hoop_kafka_node_s;
 
 
-typedef struct {
+typedef struct hoop_request_s {
     int16_t              api_key;
     int16_t              api_version;
     int32_t              correlation_id;
     const char          *api_name;       /* "Produce", ... or "unknown" */
     size_t               header_size;    /* request header, bytes */
+    const u_char        *client_id;      /* header v1+, or NULL */
+    size_t               client_id_len;
     unsigned             expects_response:1;
     const char          *error;          /* static text when not NGX_OK */
     ngx_pool_t          *pool;           /* of the tree; see _free() */

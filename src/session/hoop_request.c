@@ -10,6 +10,7 @@
 #include "hoop_codec.h"
 #include "../auth/hoop_auth.h"
 #include "hoop_authorize.h"
+#include "../audit/hoop_audit.h"
 
 
 static ngx_int_t hoop_request_fallback(hoop_session_t *hs,
@@ -55,7 +56,20 @@ hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
                       "hoop: closing connection: bad Kafka request from "
                       "client: %s (ApiKey %d, ApiVersion %d, %uz bytes)",
                       req.error, req.api_key, req.api_version, size - 4);
+        hoop_audit_protocol_error(hs, req.error);
         goto failed;
+    }
+
+    if (hs->audit) {
+        hoop_audit_client(hs, &req);
+
+        if (!hoop_audit_accepting()) {
+            ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                          "hoop: closing connection: the audit spool is "
+                          "full and Redis is away (hoop_audit_spool "
+                          "full=refuse)");
+            goto failed;
+        }
     }
 
     ngx_log_debug4(NGX_LOG_DEBUG_STREAM, c->log, 0,

@@ -13,6 +13,7 @@
 #include "hoop_session.h"
 #include "../kafka/hoop_kafka_diag.h"
 #include "../auth/hoop_auth.h"
+#include "../audit/hoop_audit.h"
 
 
 static void hoop_session_cleanup(void *data);
@@ -227,6 +228,11 @@ hoop_frame_start(hoop_session_t *hs, hoop_dir_t *d, ngx_uint_t dir)
                       size, dir == HOOP_DIR_REQUEST ? "client" : "broker",
                       hs->conf->max_frame_size,
                       hoop_kafka_diag_prefix(d->size_buf, 4));
+
+        if (dir == HOOP_DIR_REQUEST) {
+            hoop_audit_protocol_error(hs, "invalid Kafka frame size");
+        }
+
         return NGX_ERROR;
     }
 

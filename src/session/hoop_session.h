@@ -13,6 +13,7 @@
 #include <ngx_stream.h>
 
 #include "../auth/hoop_identity.h"
+#include "../audit/hoop_audit_conf.h"
 
 
 #define HOOP_DIR_REQUEST     0      /* client -> broker (from_upstream 0) */
@@ -49,6 +50,7 @@ struct hoop_main_conf_s {
     hoop_redis_conf_t   *redis;              /* hoop_redis, or NULL */
     ngx_str_t            policy_cache;       /* hoop_policy_cache FILE */
     hoop_policy_state_t *redis_policy;       /* hoop_policy redis, or NULL */
+    hoop_audit_conf_t    audit;              /* hoop_audit_*, hoop_node_name */
 };
 
 
@@ -77,6 +79,7 @@ struct hoop_srv_conf_s {
     hoop_auth_conf_t    *auth_conf;          /* credentials, JWKS, ... */
     hoop_upstream_sasl_t *upstream_sasl;     /* the gateway's own login */
     hoop_policy_state_t  *policy;            /* hoop_policy, or NULL */
+    ngx_flag_t            audit;             /* hoop_audit */
 };
 
 
@@ -159,6 +162,8 @@ typedef struct {
     hoop_out_t           *held;              /* client frames waiting */
     hoop_out_t          **held_last;
     size_t                held_bytes;
+
+    struct hoop_audit_session_s *audit;      /* hoop_audit on, else NULL */
 
     unsigned              error:1;
     unsigned              closing:1;         /* answer sent, then close */

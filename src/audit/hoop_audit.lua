@@ -1,0 +1,463 @@
+-- hoop_audit.lua: applies one batch of audit events to Redis (the audit
+-- trail, format v1: docs/audit.md).  Loaded by the gateway with SCRIPT LOAD
+-- and called once per batch (tools/embed-lua embeds this file in
+-- src/audit/hoop_audit_lua.h; edit this file, never the header):
+--
+--   EVALSHA <sha1> 0 <prefix> <stream> <maxlen> <retention_s> <writer>
+--           <event-json> [<event-json> ...]
+--
+--   prefix       key prefix P ("hoop:")
+--   stream       full key of the main stream ("hoop:audit")
+--   maxlen       "0" or N: the streams are trimmed to about N entries
+--   retention_s  "0" or seconds: entries older than that are trimmed and
+--                index keys expire after it
+--   writer       the writer's id (node:pid:start-ms); the events of one
+--                batch are all that writer's, numbered by "seq"
+--
+-- Returns { applied, skipped }: skipped events had a seq at or below the
+-- last one applied for that writer (a batch sent again after a lost reply,
+-- or replayed from a spool), so each (writer, seq) lands once.
+--
+-- Per applied event: XADD to the stream with id "<ts>-*" (or "*" when Redis
+-- refuses it because the stream has a later entry, or when ts is more than
+-- 5 minutes ahead of the Redis clock); request and aggregate events count
+-- in the who/what indexes (HINCRBY); denies, failed authentications,
+-- protocol errors and dropped-event notices go to P audit:denied too; an
+-- allowed request moves P grant:last_used of its rule forward.  Index
+-- increments, last use and trimming are gathered and done once per batch.
+--
+-- An argument that is not a JSON object with a seq, a ts and an event
+-- is not dropped: it lands in both streams as event "invalid" with the
+-- text in "raw" and the reason in "error" (counted as applied).
+--
+-- Nothing is written when an argument of the call itself is bad (error
+-- reply).  If Redis fails a write half way (out of memory, a key of the
+-- wrong type), the events applied so far are recorded for their writer
+-- and an error reply says how many: sending the batch again applies the
+-- rest once.
+
+local P, STREAM, MAXLEN, RETENTION, WRITER =
+    ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+
+if #ARGV < 5 then
+    return redis.error_reply('hoop_audit: usage: EVALSHA sha 0 prefix '
+        .. 'stream maxlen retention_s writer event...')
+end
+
+if STREAM == '' or WRITER == ''
+    or not string.match(MAXLEN, '^%d+$') or #MAXLEN > 15
+    or not string.match(RETENTION, '^%d+$') or #RETENTION > 12
+then
+    return redis.error_reply('hoop_audit: bad arguments: stream and writer '
+        .. 'must not be empty, maxlen and retention_s are decimal numbers')
+end
+
+MAXLEN = tonumber(MAXLEN)
+RETENTION = tonumber(RETENTION)
+
+local DENIED = P .. 'audit:denied'
+local WKEY = P .. 'audit:writer:' .. WRITER
+local WRITER_TTL = 30 * 86400
+local AHEAD_MS = 300000
+local LAST_USED = P .. 'grant:last_used'
+
+-- the order of the stream fields; the other keys follow, sorted
+local ORDER = {
+    'v', 'seq', 'ts', 'node', 'sid', 'event', 'principal', 'groups', 'auth',
+    'client', 'client_id', 'software', 'api', 'api_key', 'api_version',
+    'correlation_id', 'resource_type', 'resource', 'operation', 'partitions',
+    'records', 'bytes', 'offsets', 'decision', 'reason', 'rule',
+    'policy_version', 'count', 'until', 'mask', 'approval', 'error',
+    'bytes_in', 'bytes_out'
+}
+
+local KNOWN = { day = true }
+for _, k in ipairs(ORDER) do
+    KNOWN[k] = true
+end
+
+local TO_DENIED = {
+    authentication_failed = true, protocol_error = true, audit_dropped = true
+}
+
+local now = redis.call('TIME')
+local NOW_MS = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+
+
+-- JSON scanning: the text was validated by cjson.decode first, so only
+-- the extents of the top-level members are found here; the raw text of a
+-- number or an array is kept as is (cjson would round numbers above 2^53).
+
+-- index of the closing quote of the string opening at i
+local function string_end(s, i)
+    local j = i + 1
+    while true do
+        j = string.find(s, '["\\]', j)
+        if string.byte(s, j) == 92 then
+            j = j + 2
+        else
+            return j
+        end
+    end
+end
+
+-- index of the last character of the value starting at i
+local function value_end(s, i)
+    local c = string.byte(s, i)
+
+    if c == 34 then
+        return string_end(s, i)
+    end
+
+    if c == 91 or c == 123 then
+        local depth, j = 0, i
+        while true do
+            j = string.find(s, '["%[%]{}]', j)
+            c = string.byte(s, j)
+            if c == 34 then
+                j = string_end(s, j)
+            elseif c == 91 or c == 123 then
+                depth = depth + 1
+            else
+                depth = depth - 1
+                if depth == 0 then
+                    return j
+                end
+            end
+            j = j + 1
+        end
+    end
+
+    return (string.find(s, '[%s,}%]]', i) or #s + 1) - 1
+end
+
+-- the decoded text of a JSON string token
+local function decode_string(raw)
+    if string.find(raw, '\\', 2, true) then
+        return cjson.decode(raw)
+    end
+    return string.sub(raw, 2, -2)
+end
+
+-- key -> raw value text, and the keys in first-seen order
+local function members(s, i)
+    local raw, keys = {}, {}
+    i = i + 1
+
+    while true do
+        i = string.find(s, '[^ \t\r\n,]', i)
+        if string.byte(s, i) == 125 then
+            return raw, keys
+        end
+
+        local kend = string_end(s, i)
+        local key = decode_string(string.sub(s, i, kend))
+        i = string.find(s, '[^ \t\r\n:]', kend + 1)
+        local vend = value_end(s, i)
+
+        if raw[key] == nil then
+            keys[#keys + 1] = key
+        end
+        raw[key] = string.sub(s, i, vend)
+        i = vend + 1
+    end
+end
+
+-- a stream field value: strings decoded, null absent, others as JSON text
+local function field_value(raw)
+    if raw == nil or raw == 'null' then
+        return nil
+    end
+    if string.byte(raw, 1) == 34 then
+        return decode_string(raw)
+    end
+    return raw
+end
+
+local function json_string(s)
+    if s == nil then
+        return 'null'
+    end
+    return '"' .. string.gsub(s, '[%c"\\]', function (c)
+        if c == '"' or c == '\\' then
+            return '\\' .. c
+        end
+        return string.format('\\u%04x', string.byte(c))
+    end) .. '"'
+end
+
+-- UTC date of a time in ms, YYYY-MM-DD (days to civil date)
+local function day_of(ms)
+    local z = math.floor(ms / 86400000) + 719468
+    local era = math.floor(z / 146097)
+    local doe = z - era * 146097
+    local yoe = math.floor((doe - math.floor(doe / 1460)
+        + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+    local doy = doe - (365 * yoe + math.floor(yoe / 4)
+        - math.floor(yoe / 100))
+    local mp = math.floor((5 * doy + 2) / 153)
+    local d = doy - math.floor((153 * mp + 2) / 5) + 1
+    local m = mp < 10 and mp + 3 or mp - 9
+    local y = yoe + era * 400
+    if m <= 2 then
+        y = y + 1
+    end
+    return string.format('%04d-%02d-%02d', y, m, d)
+end
+
+local function positive(raw)
+    if raw and string.match(raw, '^[1-9]%d*$') and #raw <= 15 then
+        return tonumber(raw)
+    end
+    return nil
+end
+
+
+-- One argument: a table with the fields to write, or with .invalid set.
+local function parse(text)
+    local ev = {}
+    local first = string.find(text, '[^ \t\r\n]')
+
+    if not first or string.byte(text, first) ~= 123 then
+        ev.invalid = 'not a JSON object'
+        return ev
+    end
+
+    local ok, obj = pcall(cjson.decode, text)
+    if not ok or type(obj) ~= 'table' then
+        ev.invalid = 'not valid JSON'
+        return ev
+    end
+
+    local raw, keys = members(text, first)
+    ev.raw = raw
+    ev.keys = keys
+    ev.seq = positive(raw.seq)
+    ev.ts = positive(raw.ts)
+
+    if not ev.seq then
+        ev.invalid = 'no "seq" (a positive integer)'
+    elseif not ev.ts then
+        ev.invalid = 'no "ts" (milliseconds since the Epoch)'
+    elseif not raw.event or string.byte(raw.event, 1) ~= 34 then
+        ev.invalid = 'no "event" (a string)'
+    end
+
+    if ev.invalid then
+        return ev
+    end
+
+    ev.event = decode_string(raw.event)
+    ev.day = field_value(raw.day)
+    if type(ev.day) ~= 'string'
+        or not string.match(ev.day, '^%d%d%d%d%-%d%d%-%d%d$')
+    then
+        ev.day = day_of(ev.ts)
+    end
+
+    return ev
+end
+
+-- XADD with the gateway's time as id, else Redis' own
+local function xadd(key, ts, fields)
+    if ts and ts <= NOW_MS + AHEAD_MS then
+        local r = redis.pcall('XADD', key, string.format('%d-*', ts),
+                              unpack(fields))
+        if type(r) ~= 'table' or not r.err then
+            return r
+        end
+        if not string.find(r.err, 'equal or smaller', 1, true) then
+            error(r.err, 0)
+        end
+    end
+    return redis.call('XADD', key, '*', unpack(fields))
+end
+
+local who, what, used = {}, {}, {}
+
+local function count_in(index, key, field, n)
+    local h = index[key]
+    if not h then
+        h = {}
+        index[key] = h
+    end
+    h[field] = (h[field] or 0) + n
+end
+
+-- writes one event; ev.added is set once the main stream has it
+local function apply(ev, text)
+    local f = {}
+
+    if ev.invalid then
+        f = { 'v', '1' }
+        if ev.seq then
+            f[#f + 1] = 'seq'
+            f[#f + 1] = tostring(ev.raw.seq)
+        end
+        f[#f + 1] = 'ts'
+        f[#f + 1] = string.format('%d', NOW_MS)
+        for _, v in ipairs({ 'event', 'invalid', 'error', ev.invalid,
+                             'writer', WRITER, 'raw', text }) do
+            f[#f + 1] = v
+        end
+        xadd(STREAM, nil, f)
+        ev.added = true
+        xadd(DENIED, nil, f)
+        return
+    end
+
+    local raw = ev.raw
+    for _, k in ipairs(ORDER) do
+        local v = field_value(raw[k])
+        if v ~= nil then
+            f[#f + 1] = k
+            f[#f + 1] = v
+        end
+    end
+
+    local extra = {}
+    for _, k in ipairs(ev.keys) do
+        if not KNOWN[k] then
+            extra[#extra + 1] = k
+        end
+    end
+    table.sort(extra)
+    for _, k in ipairs(extra) do
+        local v = field_value(raw[k])
+        if v ~= nil then
+            f[#f + 1] = k
+            f[#f + 1] = v
+        end
+    end
+
+    xadd(STREAM, ev.ts, f)
+    ev.added = true
+
+    local decision = field_value(raw.decision)
+
+    if decision == 'deny' or TO_DENIED[ev.event] then
+        xadd(DENIED, ev.ts, f)
+    end
+
+    local rtype = field_value(raw.resource_type)
+
+    if (ev.event == 'request' or ev.event == 'aggregate')
+        and type(rtype) == 'string'
+    then
+        local n = positive(raw.count) or 1
+        local principal = field_value(raw.principal)
+        local resource = field_value(raw.resource)
+        local op = field_value(raw.operation)
+
+        count_in(who, P .. 'audit:who:' .. rtype .. ':' .. ev.day .. ':'
+                 .. (type(resource) == 'string' and resource or ''),
+                 '[' .. json_string(principal) .. ',' .. json_string(op)
+                 .. ',' .. json_string(decision) .. ']', n)
+
+        count_in(what, P .. 'audit:what:' .. ev.day .. ':'
+                 .. (type(principal) == 'string' and principal or ''),
+                 '[' .. json_string(rtype) .. ',' .. json_string(resource)
+                 .. ',' .. json_string(op) .. ',' .. json_string(decision)
+                 .. ']', n)
+    end
+
+    local rule = field_value(raw.rule)
+
+    if decision == 'allow' and type(rule) == 'string' then
+        -- an aggregate's last request is at "until"
+        local t = math.max(ev.ts, positive(raw['until']) or 0)
+        if (used[rule] or 0) < t then
+            used[rule] = t
+        end
+    end
+end
+
+
+-- the writer's last applied seq
+
+local last = redis.call('GET', WKEY)
+if last and not string.match(last, '^%d+$') then
+    return redis.error_reply('hoop_audit: ' .. WKEY .. ' is not a number')
+end
+last = tonumber(last or '0')
+
+local applied, skipped, moved, failure = 0, 0, false, nil
+
+for i = 6, #ARGV do
+    local ev = parse(ARGV[i])
+
+    if ev.seq and ev.seq <= last then
+        skipped = skipped + 1
+
+    else
+        local ok, err = pcall(apply, ev, ARGV[i])
+
+        if ev.added then
+            applied = applied + 1
+            if ev.seq then
+                last = ev.seq
+                moved = true
+            end
+        end
+
+        if not ok then
+            if type(err) == 'table' then
+                err = err.err
+            end
+            failure = tostring(err)
+            break
+        end
+    end
+end
+
+-- the writer's progress first: it is what keeps a replay from doubling
+local ok, err = pcall(function ()
+    if moved then
+        redis.call('SET', WKEY, string.format('%d', last), 'EX', WRITER_TTL)
+    end
+
+    for _, index in ipairs({ who, what }) do
+        for key, h in pairs(index) do
+            for field, n in pairs(h) do
+                redis.call('HINCRBY', key, field, n)
+            end
+            if RETENTION > 0 then
+                redis.call('EXPIRE', key, RETENTION)
+            end
+        end
+    end
+
+    for rule, t in pairs(used) do
+        local cur = tonumber(redis.call('HGET', LAST_USED, rule) or '0') or 0
+        if cur < t then
+            redis.call('HSET', LAST_USED, rule, string.format('%d', t))
+        end
+    end
+
+    if applied > 0 then
+        for _, key in ipairs({ STREAM, DENIED }) do
+            if MAXLEN > 0 then
+                redis.call('XTRIM', key, 'MAXLEN', '~', MAXLEN)
+            end
+            if RETENTION > 0 and NOW_MS > RETENTION * 1000 then
+                redis.call('XTRIM', key, 'MINID', '~',
+                           string.format('%d', NOW_MS - RETENTION * 1000))
+            end
+        end
+    end
+end)
+
+if not ok and not failure then
+    if type(err) == 'table' then
+        err = err.err
+    end
+    failure = tostring(err)
+end
+
+if failure then
+    return redis.error_reply('hoop_audit: ' .. failure .. ' (' .. applied
+        .. ' of ' .. (#ARGV - 5) .. ' events applied, ' .. skipped
+        .. ' skipped)')
+end
+
+return { applied, skipped }

@@ -1,0 +1,1123 @@
+/*
+ * The events of one connection (hoop_audit.h, docs/audit.md): the common
+ * fields, one "request" event per authorization decision, "aggregate"
+ * events that sum the allowed decisions of high-volume ApiKeys over
+ * hoop_audit_aggregate, and the connection milestones.
+ *
+ * Decisions come from hoop_authorize() as they are made
+ * (hoop_audit_decision) and are matched to the planner's checks once the
+ * request is planned: the checks say which request elements a decision
+ * covers (partitions, record bytes, fetch offsets).  Checks Kafka does
+ * not log (probes with a fallback, list filters, KIP-430 authorized
+ * operations) make no event.
+ */
+
+#include "hoop_audit.h"
+#include "../session/hoop_codec.h"
+#include "../session/hoop_authorize.h"
+#include "../kafka/hoop_kafka_authz.h"
+
+
+extern ngx_module_t  ngx_stream_hoop_module;
+
+#define hoop_main_conf(hs)                                                    \
+    ((hoop_main_conf_t *) ngx_stream_get_module_main_conf((hs)->session,      \
+                                                  ngx_stream_hoop_module))
+
+#define HOOP_AUDIT_AGG_PARTS   64        /* partitions kept per aggregate */
+#define HOOP_AUDIT_AGG_MAX     256       /* aggregates per connection */
+
+
+typedef struct {
+    int32_t              partition;
+    int64_t              first;          /* fetch offsets, -1: none */
+    int64_t              last;
+} hoop_audit_part_t;
+
+
+typedef struct hoop_audit_agg_s  hoop_audit_agg_t;
+
+struct hoop_audit_agg_s {
+    hoop_audit_agg_t    *next;
+    int16_t              api_key;
+    int16_t              api_version;
+    hoop_policy_res_t    type;
+    hoop_policy_op_t     op;
+    u_char              *name;           /* ngx_alloc(), with rule after */
+    size_t               len;
+    u_char              *rule;           /* or NULL */
+    size_t               rule_len;
+    const char          *reason;
+    int64_t              policy_version;
+    int64_t              first;          /* ms */
+    int64_t              last;
+    uint64_t             count;
+    uint64_t             records;
+    uint64_t             bytes;
+    ngx_uint_t           nparts;
+    ngx_uint_t           more_parts;     /* not kept: over the cap */
+    hoop_audit_part_t    parts[HOOP_AUDIT_AGG_PARTS];
+};
+
+
+typedef struct hoop_audit_session_s {
+    u_char               sid[96];
+    size_t               sid_len;
+    ngx_str_t            client_id;      /* ngx_alloc() */
+    ngx_str_t            software;       /* ngx_alloc() */
+
+    ngx_pool_t          *pool;           /* the request being planned */
+    ngx_array_t         *decisions;      /* of hoop_audit_decision_t */
+
+    hoop_audit_agg_t    *aggs;
+    ngx_uint_t           naggs;
+    ngx_event_t          timer;          /* aggregates due */
+    hoop_session_t      *hs;
+} hoop_audit_session_t;
+
+
+static hoop_audit_session_t *hoop_audit_session(hoop_session_t *hs);
+static void hoop_audit_flush_aggs(hoop_session_t *hs);
+static void hoop_audit_agg_timer(ngx_event_t *ev);
+static void hoop_audit_session_cleanup(void *data);
+static void hoop_audit_close(hoop_session_t *hs);
+
+
+static int64_t
+hoop_audit_now(void)
+{
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    return (int64_t) tp->sec * 1000 + tp->msec;
+}
+
+
+/* ---------------------------------------------------------------------
+ * Strings as clients sent them
+ */
+
+/* length of the valid UTF-8 sequence at p (RFC 3629), 0 if invalid */
+static size_t
+hoop_audit_utf8_len(const u_char *p, const u_char *last)
+{
+    size_t    n, i;
+    uint32_t  cp, min;
+
+    if (p[0] < 0x80) {
+        return 1;
+    }
+
+    if ((p[0] & 0xe0) == 0xc0) {
+        n = 2; cp = p[0] & 0x1f; min = 0x80;
+
+    } else if ((p[0] & 0xf0) == 0xe0) {
+        n = 3; cp = p[0] & 0x0f; min = 0x800;
+
+    } else if ((p[0] & 0xf8) == 0xf0) {
+        n = 4; cp = p[0] & 0x07; min = 0x10000;
+
+    } else {
+        return 0;
+    }
+
+    if ((size_t) (last - p) < n) {
+        return 0;
+    }
+
+    for (i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+        return 0;
+    }
+
+    return n;
+}
+
+
+void
+hoop_audit_set_bytes(json_t *ev, const char *key, const u_char *data,
+    size_t len)
+{
+    u_char        *buf, *b, *hex;
+    size_t         n;
+    json_t        *s;
+    const u_char  *p, *last;
+    char           hkey[64];
+
+    if (data == NULL) {
+        return;
+    }
+
+    s = json_stringn((const char *) data, len);
+
+    if (s) {
+        json_object_set_new(ev, key, s);
+        return;
+    }
+
+    /* not UTF-8: U+FFFD (3 bytes) for each bad byte, and the raw hex */
+
+    buf = ngx_alloc(len * 3 + 1, ngx_cycle->log);
+    hex = ngx_alloc(len * 2 + 1, ngx_cycle->log);
+
+    if (buf == NULL || hex == NULL) {
+        goto done;
+    }
+
+    b = buf;
+    last = data + len;
+
+    for (p = data; p < last; /* void */) {
+        n = hoop_audit_utf8_len(p, last);
+
+        if (n == 0) {
+            *b++ = 0xef; *b++ = 0xbf; *b++ = 0xbd;
+            p++;
+            continue;
+        }
+
+        b = ngx_cpymem(b, p, n);
+        p += n;
+    }
+
+    json_object_set_new(ev, key, json_stringn((char *) buf, b - buf));
+
+    ngx_hex_dump(hex, (u_char *) data, len);
+    ngx_snprintf((u_char *) hkey, sizeof(hkey) - 1, "%s_hex%Z", key);
+    json_object_set_new(ev, hkey, json_stringn((char *) hex, len * 2));
+
+done:
+
+    if (buf) {
+        ngx_free(buf);
+    }
+
+    if (hex) {
+        ngx_free(hex);
+    }
+}
+
+
+/* ---------------------------------------------------------------------
+ * The session's state
+ */
+
+static hoop_audit_session_t *
+hoop_audit_session(hoop_session_t *hs)
+{
+    hoop_main_conf_t      *hmcf;
+    ngx_connection_t      *c;
+    ngx_pool_cleanup_t    *cln;
+    hoop_audit_session_t  *as;
+
+    if (hs->audit) {
+        return hs->audit;
+    }
+
+    if (!hs->conf->audit) {
+        return NULL;
+    }
+
+    c = hs->session->connection;
+    hmcf = hoop_main_conf(hs);
+
+    as = ngx_pcalloc(c->pool, sizeof(hoop_audit_session_t));
+    if (as == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(c->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    cln->handler = hoop_audit_session_cleanup;
+    cln->data = as;
+
+    /* unique across nodes and restarts: node, worker start, connection */
+    as->sid_len = ngx_snprintf(as->sid, sizeof(as->sid), "%V-%xL-%uA",
+                               &hmcf->audit.node, hoop_audit_epoch,
+                               c->number)
+                  - as->sid;
+    as->hs = hs;
+
+    as->timer.handler = hoop_audit_agg_timer;
+    as->timer.data = hs;
+    as->timer.log = c->log;
+    as->timer.cancelable = 1;
+
+    hs->audit = as;
+
+    return as;
+}
+
+
+/* the connection's pool is going: its last events, then the state */
+
+static void
+hoop_audit_session_cleanup(void *data)
+{
+    hoop_audit_session_t *as = data;
+
+    hoop_audit_agg_t  *a, *next;
+
+    hoop_audit_close(as->hs);
+
+    if (as->timer.timer_set) {
+        ngx_del_timer(&as->timer);
+    }
+
+    for (a = as->aggs; a; a = next) {
+        next = a->next;
+        ngx_free(a->name);
+        ngx_free(a);
+    }
+
+    as->aggs = NULL;
+
+    if (as->client_id.data) {
+        ngx_free(as->client_id.data);
+        as->client_id.data = NULL;
+    }
+
+    if (as->software.data) {
+        ngx_free(as->software.data);
+        as->software.data = NULL;
+    }
+}
+
+
+json_t *
+hoop_audit_event(hoop_session_t *hs, const char *event)
+{
+    u_char                 buf[NGX_SOCKADDR_STRLEN + 16];
+    size_t                 n;
+    json_t                *ev, *groups;
+    int64_t                now;
+    ngx_tm_t               tm;
+    ngx_str_t             *g;
+    ngx_uint_t             i;
+    ngx_connection_t      *c;
+    hoop_main_conf_t      *hmcf;
+    hoop_audit_session_t  *as;
+
+    as = hoop_audit_session(hs);
+    if (as == NULL) {
+        return NULL;
+    }
+
+    c = hs->session->connection;
+    hmcf = hoop_main_conf(hs);
+
+    ev = json_object();
+    if (ev == NULL) {
+        return NULL;
+    }
+
+    now = hoop_audit_now();
+    ngx_gmtime(now / 1000, &tm);
+    n = ngx_sprintf(buf, "%04d-%02d-%02d", tm.ngx_tm_year, tm.ngx_tm_mon,
+                    tm.ngx_tm_mday) - buf;
+
+    json_object_set_new(ev, "v", json_integer(HOOP_AUDIT_FORMAT));
+    json_object_set_new(ev, "ts", json_integer(now));
+    json_object_set_new(ev, "day", json_stringn((char *) buf, n));
+    json_object_set_new(ev, "node", json_stringn(
+                                        (char *) hmcf->audit.node.data,
+                                        hmcf->audit.node.len));
+    json_object_set_new(ev, "sid", json_stringn((char *) as->sid,
+                                                as->sid_len));
+    json_object_set_new(ev, "event", json_string(event));
+
+    if (hs->identity.principal.len) {
+        hoop_audit_set_bytes(ev, "principal", hs->identity.principal.data,
+                             hs->identity.principal.len);
+    }
+
+    if (hs->identity.groups && hs->identity.groups->nelts) {
+        groups = json_array();
+        g = hs->identity.groups->elts;
+
+        for (i = 0; groups && i < hs->identity.groups->nelts; i++) {
+            json_array_append_new(groups, json_stringn((char *) g[i].data,
+                                                       g[i].len));
+        }
+
+        json_object_set_new(ev, "groups", groups);
+    }
+
+    if (hs->identity.method) {
+        json_object_set_new(ev, "auth", json_string(hs->identity.method));
+    }
+
+    if (c->sockaddr->sa_family == AF_INET6) {
+        n = ngx_sprintf(buf, "[%V]:%ui", &c->addr_text,
+                        ngx_inet_get_port(c->sockaddr)) - buf;
+
+    } else {
+        n = ngx_sprintf(buf, "%V:%ui", &c->addr_text,
+                        ngx_inet_get_port(c->sockaddr)) - buf;
+    }
+
+    json_object_set_new(ev, "client", json_stringn((char *) buf, n));
+
+    if (as->client_id.data) {
+        hoop_audit_set_bytes(ev, "client_id", as->client_id.data,
+                             as->client_id.len);
+    }
+
+    if (as->software.data) {
+        hoop_audit_set_bytes(ev, "software", as->software.data,
+                             as->software.len);
+    }
+
+    return ev;
+}
+
+
+static ngx_int_t
+hoop_audit_keep(ngx_str_t *s, const u_char *data, size_t len)
+{
+    if (s->data && s->len == len && ngx_memcmp(s->data, data, len) == 0) {
+        return NGX_OK;
+    }
+
+    if (s->data) {
+        ngx_free(s->data);
+        s->data = NULL;
+    }
+
+    s->data = ngx_alloc(len ? len : 1, ngx_cycle->log);
+    if (s->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(s->data, data, len);
+    s->len = len;
+
+    return NGX_OK;
+}
+
+
+void
+hoop_audit_client(hoop_session_t *hs, hoop_request_t *req)
+{
+    u_char                 buf[512], *p;
+    size_t                 nlen, vlen;
+    const uint8_t         *name, *ver;
+    hoop_kafka_node_t     *n, *v;
+    hoop_audit_session_t  *as;
+
+    as = hoop_audit_session(hs);
+    if (as == NULL) {
+        return;
+    }
+
+    if (req->client_id) {
+        (void) hoop_audit_keep(&as->client_id, req->client_id,
+                               ngx_min(req->client_id_len, 1024));
+    }
+
+    /* KIP-511: ApiVersions v3+ names the client library */
+    if (req->api_key != HOOP_KAFKA_API_API_VERSIONS || req->root == NULL) {
+        return;
+    }
+
+    n = hoop_kafka_node_child(req->root, "ClientSoftwareName");
+    v = hoop_kafka_node_child(req->root, "ClientSoftwareVersion");
+
+    if (n == NULL || v == NULL) {
+        return;
+    }
+
+    name = hoop_kafka_node_bytes(n, &nlen);
+    ver = hoop_kafka_node_bytes(v, &vlen);
+
+    if (name == NULL || ver == NULL || nlen + vlen + 1 > sizeof(buf)) {
+        return;
+    }
+
+    p = ngx_cpymem(buf, name, nlen);
+    *p++ = '/';
+    p = ngx_cpymem(p, ver, vlen);
+
+    (void) hoop_audit_keep(&as->software, buf, p - buf);
+}
+
+
+/* ---------------------------------------------------------------------
+ * Decisions
+ */
+
+void
+hoop_audit_open(hoop_session_t *hs)
+{
+    (void) hoop_audit_session(hs);
+}
+
+
+void
+hoop_audit_begin(hoop_session_t *hs, hoop_request_t *req)
+{
+    hoop_audit_session_t  *as;
+
+    as = hoop_audit_session(hs);
+    if (as == NULL) {
+        return;
+    }
+
+    as->pool = req->pool;
+    as->decisions = NULL;
+}
+
+
+void
+hoop_audit_decision(hoop_session_t *hs, hoop_policy_res_t type,
+    const u_char *name, size_t len, hoop_policy_op_t op,
+    const hoop_policy_decision_t *d)
+{
+    hoop_audit_session_t   *as;
+    hoop_audit_decision_t  *ad;
+
+    as = hs->audit;
+
+    if (as == NULL || as->pool == NULL) {
+        return;    /* not planning a request: a response filter's check */
+    }
+
+    if (as->decisions == NULL) {
+        as->decisions = ngx_array_create(as->pool, 4,
+                                         sizeof(hoop_audit_decision_t));
+        if (as->decisions == NULL) {
+            return;
+        }
+    }
+
+    ad = ngx_array_push(as->decisions);
+    if (ad == NULL) {
+        return;
+    }
+
+    ngx_memzero(ad, sizeof(hoop_audit_decision_t));
+
+    ad->type = type;
+    ad->op = op;
+    ad->len = len;
+    ad->allowed = d ? d->allowed : 0;
+    ad->reason = d ? d->text : "no policy loaded";
+
+    if (len) {
+        ad->name = ngx_pnalloc(as->pool, len);
+        if (ad->name == NULL) {
+            as->decisions->nelts--;
+            return;
+        }
+
+        ngx_memcpy(ad->name, name, len);
+    }
+
+    if (d && d->rule_id) {
+        ad->rule = ngx_pnalloc(as->pool, ngx_strlen(d->rule_id) + 1);
+        if (ad->rule) {
+            ngx_cpystrn(ad->rule, (u_char *) d->rule_id,
+                        ngx_strlen(d->rule_id) + 1);
+        }
+    }
+}
+
+
+static hoop_audit_decision_t *
+hoop_audit_find(hoop_audit_session_t *as, const hoop_authz_check_t *ck)
+{
+    ngx_uint_t              i;
+    hoop_audit_decision_t  *ad;
+
+    if (as->decisions == NULL) {
+        return NULL;
+    }
+
+    ad = as->decisions->elts;
+
+    for (i = 0; i < as->decisions->nelts; i++) {
+        if (ad[i].type == ck->type && ad[i].op == ck->op
+            && ad[i].len == ck->len
+            && (ck->len == 0 || ngx_memcmp(ad[i].name, ck->name, ck->len) == 0))
+        {
+            return &ad[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/* what the request elements a check covers say: partitions, records */
+
+typedef struct {
+    hoop_audit_part_t    parts[HOOP_AUDIT_AGG_PARTS];
+    ngx_uint_t           nparts;
+    ngx_uint_t           more_parts;
+    uint64_t             records;
+    uint64_t             bytes;
+    ngx_uint_t           has_records;
+    ngx_uint_t           has_offsets;
+} hoop_audit_scope_t;
+
+
+/* RecordBatch v2 headers only: batchLength at 8, magic at 16, count at 57 */
+static void
+hoop_audit_count_records(const u_char *p, size_t len, hoop_audit_scope_t *sc)
+{
+    size_t    off;
+    uint32_t  blen;
+
+    sc->bytes += len;
+    sc->has_records = 1;
+
+    for (off = 0; off + 61 <= len; off += 12 + (size_t) blen) {
+        blen = ((uint32_t) p[off + 8] << 24) | ((uint32_t) p[off + 9] << 16)
+               | ((uint32_t) p[off + 10] << 8) | p[off + 11];
+
+        if (p[off + 16] == 2 && off + 12 + (size_t) blen <= len) {
+            sc->records += ((uint32_t) p[off + 57] << 24)
+                           | ((uint32_t) p[off + 58] << 16)
+                           | ((uint32_t) p[off + 59] << 8) | p[off + 60];
+        }
+
+        if (blen > len) {
+            break;
+        }
+    }
+}
+
+
+static void
+hoop_audit_scope(const hoop_authz_check_t *ck, hoop_audit_scope_t *sc)
+{
+    size_t              len;
+    uint32_t            k;
+    const char         *name;
+    const uint8_t      *rec;
+    hoop_kafka_node_t  *topic, *arr, *e, *pn, *fo, *r;
+
+    ngx_memzero(sc, sizeof(hoop_audit_scope_t));
+
+    topic = ck->node;
+
+    for (k = 0; topic && k < ck->count; k++, topic = topic->next) {
+        if (hoop_kafka_node_struct(topic) == NULL) {
+            continue;
+        }
+
+        for (arr = hoop_kafka_node_first(topic); arr;
+             arr = hoop_kafka_node_next(arr))
+        {
+            name = hoop_kafka_node_name(arr);
+
+            if (name == NULL
+                || (ngx_strcmp(name, "PartitionData") != 0
+                    && ngx_strcmp(name, "Partitions") != 0))
+            {
+                continue;
+            }
+
+            for (e = hoop_kafka_node_first(arr); e;
+                 e = hoop_kafka_node_next(e))
+            {
+                if (hoop_kafka_node_struct(e) == NULL) {
+                    continue;
+                }
+
+                pn = hoop_kafka_node_child(e, "Index");
+                if (pn == NULL) {
+                    pn = hoop_kafka_node_child(e, "Partition");
+                }
+                if (pn == NULL) {
+                    pn = hoop_kafka_node_child(e, "PartitionIndex");
+                }
+
+                if (pn == NULL) {
+                    continue;
+                }
+
+                if (sc->nparts < HOOP_AUDIT_AGG_PARTS) {
+                    sc->parts[sc->nparts].partition =
+                                         (int32_t) hoop_kafka_node_int(pn);
+                    sc->parts[sc->nparts].first = -1;
+                    sc->parts[sc->nparts].last = -1;
+
+                    fo = hoop_kafka_node_child(e, "FetchOffset");
+                    if (fo) {
+                        sc->parts[sc->nparts].first =
+                                                   hoop_kafka_node_int(fo);
+                        sc->parts[sc->nparts].last =
+                                                   sc->parts[sc->nparts].first;
+                        sc->has_offsets = 1;
+                    }
+
+                    sc->nparts++;
+
+                } else {
+                    sc->more_parts++;
+                }
+
+                r = hoop_kafka_node_child(e, "Records");
+                if (r && !hoop_kafka_node_is_null(r)) {
+                    rec = hoop_kafka_node_bytes(r, &len);
+                    if (rec) {
+                        hoop_audit_count_records(rec, len, sc);
+                    }
+                }
+            }
+        }
+    }
+}
+
+
+static json_t *
+hoop_audit_parts_json(hoop_audit_part_t *parts, ngx_uint_t n,
+    ngx_uint_t offsets)
+{
+    json_t      *a, *o;
+    ngx_uint_t   i;
+
+    a = json_array();
+
+    for (i = 0; a && i < n; i++) {
+        if (offsets) {
+            o = json_array();
+            json_array_append_new(o, json_integer(parts[i].partition));
+            json_array_append_new(o, json_integer(parts[i].first));
+            json_array_append_new(o, json_integer(parts[i].last));
+            json_array_append_new(a, o);
+
+        } else {
+            json_array_append_new(a, json_integer(parts[i].partition));
+        }
+    }
+
+    return a;
+}
+
+
+static void
+hoop_audit_set_api(json_t *ev, int16_t api_key, int16_t api_version)
+{
+    const char  *name;
+
+    name = hoop_kafka_api_name(api_key);
+
+    json_object_set_new(ev, "api", json_string(name ? name : "unknown"));
+    json_object_set_new(ev, "api_key", json_integer(api_key));
+    json_object_set_new(ev, "api_version", json_integer(api_version));
+}
+
+
+static void
+hoop_audit_set_resource(json_t *ev, hoop_policy_res_t type,
+    const u_char *name, size_t len, hoop_policy_op_t op)
+{
+    json_object_set_new(ev, "resource_type",
+                        json_string(hoop_policy_res_name(type)));
+
+    if (name) {
+        hoop_audit_set_bytes(ev, "resource", name, len);
+
+    } else {
+        /* KIP-679: "some topic" (authorizeByResourceType) */
+        json_object_set_new(ev, "resource", json_string("*"));
+    }
+
+    json_object_set_new(ev, "operation", json_string(hoop_policy_op_name(op)));
+}
+
+
+/* ApiKeys whose allowed decisions are summed (docs/audit.md) */
+static ngx_uint_t
+hoop_audit_high_volume(int16_t api_key)
+{
+    switch (api_key) {
+    case HOOP_KAFKA_API_PRODUCE:
+    case HOOP_KAFKA_API_FETCH:
+    case HOOP_KAFKA_API_LIST_OFFSETS:
+    case HOOP_KAFKA_API_METADATA:
+    case HOOP_KAFKA_API_OFFSET_COMMIT:
+    case HOOP_KAFKA_API_OFFSET_FETCH:
+    case HOOP_KAFKA_API_FIND_COORDINATOR:
+    case HOOP_KAFKA_API_HEARTBEAT:
+    case HOOP_KAFKA_API_CONSUMER_GROUP_HEARTBEAT:
+    case HOOP_KAFKA_API_SHARE_GROUP_HEARTBEAT:
+    case HOOP_KAFKA_API_SHARE_FETCH:
+    case HOOP_KAFKA_API_SHARE_ACKNOWLEDGE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+
+static void
+hoop_audit_aggregate(hoop_session_t *hs, hoop_request_t *req,
+    const hoop_authz_check_t *ck, hoop_audit_decision_t *ad,
+    hoop_audit_scope_t *sc, int64_t version)
+{
+    size_t                 rlen;
+    int64_t                now;
+    ngx_uint_t             i, j;
+    hoop_audit_agg_t      *a;
+    hoop_main_conf_t      *hmcf;
+    hoop_audit_session_t  *as;
+
+    as = hs->audit;
+    hmcf = hoop_main_conf(hs);
+    rlen = (ad && ad->rule) ? ngx_strlen(ad->rule) : 0;
+
+    for (a = as->aggs; a; a = a->next) {
+        if (a->api_key == req->api_key && a->type == ck->type
+            && a->op == ck->op && a->len == ck->len
+            && ngx_memcmp(a->name, ck->name, ck->len) == 0
+            && a->rule_len == rlen
+            && (rlen == 0 || ngx_memcmp(a->rule, ad->rule, rlen) == 0)
+            && a->policy_version == version)
+        {
+            break;
+        }
+    }
+
+    now = hoop_audit_now();
+
+    if (a == NULL) {
+        if (as->naggs >= HOOP_AUDIT_AGG_MAX) {
+            hoop_audit_flush_aggs(hs);
+        }
+
+        a = ngx_calloc(sizeof(hoop_audit_agg_t), ngx_cycle->log);
+        if (a == NULL) {
+            return;
+        }
+
+        a->name = ngx_alloc(ck->len + rlen + 1, ngx_cycle->log);
+        if (a->name == NULL) {
+            ngx_free(a);
+            return;
+        }
+
+        ngx_memcpy(a->name, ck->name, ck->len);
+        a->len = ck->len;
+
+        if (rlen) {
+            a->rule = a->name + ck->len;
+            ngx_memcpy(a->rule, ad->rule, rlen);
+            a->rule_len = rlen;
+        }
+
+        a->api_key = req->api_key;
+        a->api_version = req->api_version;
+        a->type = ck->type;
+        a->op = ck->op;
+        a->reason = ad ? ad->reason : "grant";
+        a->policy_version = version;
+        a->first = now;
+
+        a->next = as->aggs;
+        as->aggs = a;
+        as->naggs++;
+
+        if (!as->timer.timer_set) {
+            ngx_add_timer(&as->timer, hmcf->audit.aggregate);
+        }
+    }
+
+    a->last = now;
+    a->count++;
+    a->records += sc->records;
+    a->bytes += sc->bytes;
+    a->more_parts += sc->more_parts;
+
+    for (i = 0; i < sc->nparts; i++) {
+        for (j = 0; j < a->nparts; j++) {
+            if (a->parts[j].partition == sc->parts[i].partition) {
+                break;
+            }
+        }
+
+        if (j == a->nparts) {
+            if (a->nparts == HOOP_AUDIT_AGG_PARTS) {
+                a->more_parts++;
+                continue;
+            }
+
+            a->parts[j] = sc->parts[i];
+            a->nparts++;
+            continue;
+        }
+
+        if (sc->parts[i].first >= 0) {
+            if (a->parts[j].first < 0
+                || sc->parts[i].first < a->parts[j].first)
+            {
+                a->parts[j].first = sc->parts[i].first;
+            }
+
+            if (sc->parts[i].last > a->parts[j].last) {
+                a->parts[j].last = sc->parts[i].last;
+            }
+        }
+    }
+}
+
+
+static void
+hoop_audit_flush_aggs(hoop_session_t *hs)
+{
+    json_t                *ev;
+    ngx_uint_t             offsets;
+    hoop_audit_agg_t      *a, *next;
+    hoop_audit_session_t  *as;
+
+    as = hs->audit;
+
+    if (as == NULL) {
+        return;
+    }
+
+    if (as->timer.timer_set) {
+        ngx_del_timer(&as->timer);
+    }
+
+    for (a = as->aggs; a; a = next) {
+        next = a->next;
+
+        ev = hoop_audit_event(hs, "aggregate");
+
+        if (ev) {
+            /* the window's first request */
+            json_object_set_new(ev, "ts", json_integer(a->first));
+            hoop_audit_set_api(ev, a->api_key, a->api_version);
+            hoop_audit_set_resource(ev, a->type, a->name, a->len, a->op);
+
+            offsets = (a->api_key == HOOP_KAFKA_API_FETCH);
+
+            if (a->nparts) {
+                json_object_set_new(ev, "partitions",
+                    hoop_audit_parts_json(a->parts, a->nparts, 0));
+
+                if (offsets) {
+                    json_object_set_new(ev, "offsets",
+                        hoop_audit_parts_json(a->parts, a->nparts, 1));
+                }
+            }
+
+            if (a->more_parts) {
+                json_object_set_new(ev, "partitions_more",
+                                    json_integer(a->more_parts));
+            }
+
+            if (a->api_key == HOOP_KAFKA_API_PRODUCE) {
+                json_object_set_new(ev, "records", json_integer(a->records));
+                json_object_set_new(ev, "bytes", json_integer(a->bytes));
+            }
+
+            json_object_set_new(ev, "decision", json_string("allow"));
+            json_object_set_new(ev, "reason", json_string(a->reason));
+
+            if (a->rule) {
+                json_object_set_new(ev, "rule",
+                                    json_stringn((char *) a->rule,
+                                                 a->rule_len));
+            }
+
+            json_object_set_new(ev, "policy_version",
+                                json_integer(a->policy_version));
+            json_object_set_new(ev, "count", json_integer(a->count));
+            json_object_set_new(ev, "until", json_integer(a->last));
+
+            hoop_audit_emit(ev);
+        }
+
+        ngx_free(a->name);
+        ngx_free(a);
+    }
+
+    as->aggs = NULL;
+    as->naggs = 0;
+}
+
+
+static void
+hoop_audit_agg_timer(ngx_event_t *ev)
+{
+    hoop_audit_flush_aggs(ev->data);
+}
+
+
+void
+hoop_audit_request(hoop_session_t *hs, hoop_request_t *req,
+    hoop_authz_plan_t *plan)
+{
+    size_t                  n, i;
+    json_t                 *ev;
+    int64_t                 version;
+    hoop_main_conf_t       *hmcf;
+    hoop_audit_scope_t      sc;
+    hoop_audit_session_t   *as;
+    hoop_audit_decision_t  *ad;
+    const hoop_authz_check_t  *ck;
+
+    as = hs->audit;
+
+    if (as == NULL || plan == NULL) {
+        goto done;
+    }
+
+    hmcf = hoop_main_conf(hs);
+    version = hoop_authorize_version(hs);
+    ck = hoop_authz_checks(plan, &n);
+
+    for (i = 0; i < n; i++) {
+        /* IF_ABSENT: Metadata's CREATE for auto-creation, which decides
+         * nothing for topics that exist (most): not an event */
+        if (ck[i].flags & (HOOP_AUTHZ_CHECK_QUIET | HOOP_AUTHZ_CHECK_OPS
+                           | HOOP_AUTHZ_CHECK_RESPONSE
+                           | HOOP_AUTHZ_CHECK_IF_ABSENT))
+        {
+            continue;
+        }
+
+        ad = hoop_audit_find(as, &ck[i]);
+
+        hoop_audit_scope(&ck[i], &sc);
+
+        if (ck[i].allowed && hmcf->audit.aggregate
+            && hoop_audit_high_volume(req->api_key))
+        {
+            hoop_audit_aggregate(hs, req, &ck[i], ad, &sc, version);
+            continue;
+        }
+
+        ev = hoop_audit_event(hs, "request");
+        if (ev == NULL) {
+            continue;
+        }
+
+        hoop_audit_set_api(ev, req->api_key, req->api_version);
+        json_object_set_new(ev, "correlation_id",
+                            json_integer(req->correlation_id));
+        hoop_audit_set_resource(ev, ck[i].type, ck[i].name, ck[i].len,
+                                ck[i].op);
+
+        if (sc.nparts) {
+            json_object_set_new(ev, "partitions",
+                hoop_audit_parts_json(sc.parts, sc.nparts, 0));
+        }
+
+        if (sc.has_offsets) {
+            json_object_set_new(ev, "offsets",
+                hoop_audit_parts_json(sc.parts, sc.nparts, 1));
+        }
+
+        if (sc.has_records) {
+            json_object_set_new(ev, "records", json_integer(sc.records));
+            json_object_set_new(ev, "bytes", json_integer(sc.bytes));
+        }
+
+        json_object_set_new(ev, "decision",
+                            json_string(ck[i].allowed ? "allow" : "deny"));
+
+        if (ck[i].flags & HOOP_AUTHZ_CHECK_IMPLICIT) {
+            json_object_set_new(ev, "reason", json_string("kafka rule"));
+
+        } else if (ad) {
+            json_object_set_new(ev, "reason", json_string(ad->reason));
+
+            if (ad->rule) {
+                json_object_set_new(ev, "rule",
+                                    json_string((char *) ad->rule));
+            }
+        }
+
+        json_object_set_new(ev, "policy_version", json_integer(version));
+
+        hoop_audit_emit(ev);
+    }
+
+done:
+
+    if (as) {
+        as->pool = NULL;
+        as->decisions = NULL;
+    }
+}
+
+
+void
+hoop_audit_auth(hoop_session_t *hs, ngx_uint_t ok, ngx_str_t *reason)
+{
+    json_t  *ev;
+
+    ev = hoop_audit_event(hs, ok ? "authenticated" : "authentication_failed");
+    if (ev == NULL) {
+        return;
+    }
+
+    if (!ok && reason && reason->len) {
+        hoop_audit_set_bytes(ev, "error", reason->data, reason->len);
+    }
+
+    hoop_audit_emit(ev);
+}
+
+
+void
+hoop_audit_protocol_error(hoop_session_t *hs, const char *why)
+{
+    json_t  *ev;
+
+    ev = hoop_audit_event(hs, "protocol_error");
+    if (ev == NULL) {
+        return;
+    }
+
+    hoop_audit_set_bytes(ev, "error", (u_char *) why, ngx_strlen(why));
+    hoop_audit_emit(ev);
+}
+
+
+static void
+hoop_audit_close(hoop_session_t *hs)
+{
+    json_t                *ev;
+    ngx_time_t            *tp;
+    ngx_connection_t      *c;
+    ngx_stream_session_t  *s;
+
+    hoop_audit_flush_aggs(hs);
+
+    s = hs->session;
+    c = s->connection;
+
+    ev = hoop_audit_event(hs, "closed");
+    if (ev == NULL) {
+        return;
+    }
+
+    json_object_set_new(ev, "bytes_in", json_integer(s->received));
+    json_object_set_new(ev, "bytes_out", json_integer(c->sent));
+    json_object_set_new(ev, "requests",
+                        json_integer(hs->dir[HOOP_DIR_REQUEST].frames));
+    tp = ngx_timeofday();
+    json_object_set_new(ev, "duration_ms",
+                        json_integer((json_int_t) (tp->sec - s->start_sec)
+                                     * 1000 + (json_int_t) tp->msec
+                                     - (json_int_t) s->start_msec));
+
+    hoop_audit_emit(ev);
+}
