@@ -36,7 +36,7 @@ my $PREFIX = "t090:$$:" . int(time) . ':';
 my $TOPIC = "audit.t090-$$";
 my $NODE = "gw-t090";
 
-plan tests => 45;
+plan tests => 47;
 
 # --- Redis of our own -----------------------------------------------------
 
@@ -242,6 +242,12 @@ my ($rd) = grep { ($_->{principal} // '') eq 'alice' && ($_->{operation} // '') 
                   && ($_->{resource_type} // '') eq 'topic' } @ev;
 ok($rd, 'alice\'s reads are events');
 like($rd->{offsets} // '', qr/^\[\[0,\d+,\d+\]\]$/, 'fetch offsets per partition');
+my @reads = grep { ($_->{principal} // '') eq 'alice' && ($_->{operation} // '') eq 'read'
+                   && ($_->{resource} // '') eq $TOPIC } @ev;
+my $nread = 0; $nread += $_->{records} // 0 for @reads;
+is($nread, 3, 'records read, counted from the Fetch responses');
+my ($next) = sort { $b <=> $a } map { ($_->{offsets} // '') =~ /,(\d+)\]\]$/ ? $1 : () } @reads;
+is($next, 3, 'offsets: the next offset after what was read');
 
 my @closed = grep { $_->{event} eq 'closed' } @ev;
 ok(!grep({ !($_->{bytes_in} > 0 && defined $_->{bytes_out}

@@ -118,6 +118,10 @@ void hoop_audit_auth(hoop_session_t *hs, ngx_uint_t ok, ngx_str_t *reason);
 /* the connection is closed for a protocol error (why) */
 void hoop_audit_protocol_error(hoop_session_t *hs, const char *why);
 
+/* adds what a Fetch response delivered to the connection's aggregate */
+void hoop_audit_fetch_response(hoop_session_t *hs, int16_t version,
+    const u_char *frame, size_t size);
+
 /* remembers client_id and software (ApiVersions v3+) of a request */
 void hoop_audit_client(hoop_session_t *hs, struct hoop_request_s *req);
 

@@ -16,6 +16,7 @@
 #include "../session/hoop_codec.h"
 #include "../session/hoop_authorize.h"
 #include "../kafka/hoop_kafka_authz.h"
+#include "../kafka/hoop_kafka_header.h"
 
 
 extern ngx_module_t  ngx_stream_hoop_module;
@@ -572,30 +573,58 @@ typedef struct {
 } hoop_audit_scope_t;
 
 
-/* RecordBatch v2 headers only: batchLength at 8, magic at 16, count at 57 */
+static uint32_t
+hoop_audit_be32(const u_char *p)
+{
+    return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16)
+           | ((uint32_t) p[2] << 8) | p[3];
+}
+
+
+/*
+ * From the RecordBatch v2 headers only (baseOffset at 0, batchLength at
+ * 8, magic at 16, lastOffsetDelta at 23, records count at 57): records,
+ * and the offset after the last whole batch (*next, -1 if none).  A
+ * batch cut short by the fetch size limit is not counted.
+ */
+static uint64_t
+hoop_audit_records(const u_char *p, size_t len, int64_t *next)
+{
+    size_t    off;
+    int64_t   base;
+    uint32_t  blen;
+    uint64_t  n;
+
+    n = 0;
+    *next = -1;
+
+    for (off = 0; off + 61 <= len; off += 12 + (size_t) blen) {
+        blen = hoop_audit_be32(p + off + 8);
+
+        if (blen > len || off + 12 + (size_t) blen > len) {
+            break;
+        }
+
+        if (p[off + 16] == 2) {
+            n += hoop_audit_be32(p + off + 57);
+            base = (int64_t) (((uint64_t) hoop_audit_be32(p + off) << 32)
+                              | hoop_audit_be32(p + off + 4));
+            *next = base + (int32_t) hoop_audit_be32(p + off + 23) + 1;
+        }
+    }
+
+    return n;
+}
+
+
 static void
 hoop_audit_count_records(const u_char *p, size_t len, hoop_audit_scope_t *sc)
 {
-    size_t    off;
-    uint32_t  blen;
+    int64_t  next;
 
     sc->bytes += len;
     sc->has_records = 1;
-
-    for (off = 0; off + 61 <= len; off += 12 + (size_t) blen) {
-        blen = ((uint32_t) p[off + 8] << 24) | ((uint32_t) p[off + 9] << 16)
-               | ((uint32_t) p[off + 10] << 8) | p[off + 11];
-
-        if (p[off + 16] == 2 && off + 12 + (size_t) blen <= len) {
-            sc->records += ((uint32_t) p[off + 57] << 24)
-                           | ((uint32_t) p[off + 58] << 16)
-                           | ((uint32_t) p[off + 59] << 8) | p[off + 60];
-        }
-
-        if (blen > len) {
-            break;
-        }
-    }
+    sc->records += hoop_audit_records(p, len, &next);
 }
 
 
@@ -921,7 +950,9 @@ hoop_audit_flush_aggs(hoop_session_t *hs)
                                     json_integer(a->more_parts));
             }
 
-            if (a->api_key == HOOP_KAFKA_API_PRODUCE) {
+            if (a->api_key == HOOP_KAFKA_API_PRODUCE
+                || a->api_key == HOOP_KAFKA_API_FETCH)
+            {
                 json_object_set_new(ev, "records", json_integer(a->records));
                 json_object_set_new(ev, "bytes", json_integer(a->bytes));
             }
@@ -1120,4 +1151,121 @@ hoop_audit_close(hoop_session_t *hs)
                                      - (json_int_t) s->start_msec));
 
     hoop_audit_emit(ev);
+}
+
+
+/*
+ * A Fetch response (v0-v12: topics by name): what was read goes into the
+ * connection's aggregate for (Fetch, topic, read): records and bytes
+ * (RecordBatch headers), and the "next" offset of each partition (after
+ * the last whole batch).  Without aggregation there is nothing to add to.
+ */
+
+void
+hoop_audit_fetch_response(hoop_session_t *hs, int16_t version,
+    const u_char *frame, size_t size)
+{
+    int                            hv;
+    size_t                         nlen, rlen;
+    int64_t                        next;
+    uint64_t                       nrec;
+    ngx_uint_t                     j;
+    ngx_pool_t                    *pool;
+    const uint8_t                 *name, *rec;
+    hoop_kafka_err_t               err;
+    hoop_kafka_node_t             *root, *arr, *t, *pa, *p, *n, *r;
+    hoop_audit_agg_t              *a;
+    hoop_kafka_alloc_t             alloc;
+    hoop_audit_session_t          *as;
+    hoop_kafka_response_header_t   h;
+
+    as = hs->audit;
+
+    if (as == NULL || as->aggs == NULL || version >= 13) {
+        return;
+    }
+
+    hv = hoop_kafka_response_header_version(HOOP_KAFKA_API_FETCH, version);
+
+    if (hoop_kafka_response_header_parse(frame + 4, size - 4, hv, &h, &err)
+        != HOOP_KAFKA_OK)
+    {
+        return;    /* hoop_codec_response() says why */
+    }
+
+    pool = ngx_create_pool(4096, hs->session->connection->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    hoop_codec_allocator(pool, &alloc);
+
+    if (hoop_kafka_decode(&alloc, HOOP_KAFKA_API_FETCH, version, 1,
+                          frame + 4 + h.len, size - 4 - h.len, &root, &err)
+        != HOOP_KAFKA_OK)
+    {
+        goto done;
+    }
+
+    arr = hoop_kafka_node_child(root, "Responses");
+
+    for (t = arr ? hoop_kafka_node_first(arr) : NULL; t;
+         t = hoop_kafka_node_next(t))
+    {
+        n = hoop_kafka_node_child(t, "Topic");
+        pa = hoop_kafka_node_child(t, "Partitions");
+        name = n ? hoop_kafka_node_bytes(n, &nlen) : NULL;
+
+        if (name == NULL || pa == NULL) {
+            continue;
+        }
+
+        for (a = as->aggs; a; a = a->next) {
+            if (a->api_key == HOOP_KAFKA_API_FETCH
+                && a->type == HOOP_POLICY_RES_TOPIC
+                && a->op == HOOP_POLICY_OP_READ && a->len == nlen
+                && ngx_memcmp(a->name, name, nlen) == 0)
+            {
+                break;
+            }
+        }
+
+        if (a == NULL) {
+            continue;    /* flushed since the request, or not allowed */
+        }
+
+        for (p = hoop_kafka_node_first(pa); p; p = hoop_kafka_node_next(p)) {
+            n = hoop_kafka_node_child(p, "PartitionIndex");
+            r = hoop_kafka_node_child(p, "Records");
+
+            if (n == NULL || r == NULL || hoop_kafka_node_is_null(r)) {
+                continue;
+            }
+
+            rec = hoop_kafka_node_bytes(r, &rlen);
+            if (rec == NULL || rlen == 0) {
+                continue;
+            }
+
+            nrec = hoop_audit_records(rec, rlen, &next);
+            a->records += nrec;
+            a->bytes += rlen;
+
+            for (j = 0; j < a->nparts; j++) {
+                if (a->parts[j].partition
+                    == (int32_t) hoop_kafka_node_int(n))
+                {
+                    if (next > a->parts[j].last) {
+                        a->parts[j].last = next;
+                    }
+
+                    break;
+                }
+            }
+        }
+    }
+
+done:
+
+    ngx_destroy_pool(pool);
 }

@@ -9,6 +9,7 @@
 #include "hoop_codec.h"
 #include "../auth/hoop_auth.h"
 #include "hoop_authorize.h"
+#include "../audit/hoop_audit.h"
 
 
 ngx_int_t
@@ -83,6 +84,10 @@ hoop_response_frame(hoop_session_t *hs, u_char *frame, size_t size)
 
     if (out != frame) {
         ngx_free(frame);
+    }
+
+    if (hs->audit && slot->api_key == HOOP_KAFKA_API_FETCH) {
+        hoop_audit_fetch_response(hs, slot->api_version, out, out_size);
     }
 
     hoop_slot_pop(hs);
