@@ -36,7 +36,7 @@ my $PREFIX = "t090:$$:" . int(time) . ':';
 my $TOPIC = "audit.t090-$$";
 my $NODE = "gw-t090";
 
-plan tests => 47;
+plan tests => 50;
 
 # --- Redis of our own -----------------------------------------------------
 
@@ -270,6 +270,30 @@ my $what = rcli('--raw', 'HGETALL', "${PREFIX}audit:what:$day:alice")->{stdout} 
 like($what, qr/\["topic","\Q$TOPIC\E","read","allow"\]/, 'what index of alice');
 my $lu = rcli('--raw', 'HGET', "${PREFIX}grant:last_used", 'alice-reads-audit')->{stdout} // '';
 like($lu, qr/^\d{13}$/, 'grant:last_used has alice\'s grant');
+
+# hoopctl review reads grant:last_used: the grants used today are not
+# UNUSED, the one nobody used is (issue 4's access review)
+my $HOOPCTL = "$repo/build/tools/hoopctl";
+my @hc = ('--redis', "127.0.0.1:$RPORT", '--prefix', $PREFIX);
+my $rv = run_cmd(cmd => [ $HOOPCTL, 'review', '--file', "$DIR/policy.yaml", '--json', @hc ],
+                 timeout => 20);
+my $review = eval { decode_json($rv->{stdout}) } // {};
+my %g = map { $_->{id} => $_ } @{ $review->{grants} // $review->{rules} // [] };
+like($g{'alice-reads-audit'}{last_used} // '', qr/^\d{4}-\d\d-\d\d|^\d{13}$/,
+     'hoopctl review: alice\'s grant was used') or diag($rv->{stdout} . $rv->{stderr});
+ok((grep { $_ eq 'UNUSED' } @{ $g{'bob-idempotent'}{flags} // [] })
+   && !defined $g{'bob-idempotent'}{last_used}
+   && !grep({ $_ eq 'UNUSED' } @{ $g{'alice-reads-audit'}{flags} // [] }),
+   'hoopctl review: only the grant nobody used is flagged UNUSED');
+
+# hoopctl audit who: the question an auditor asks, in one command
+my $aw = run_cmd(cmd => [ $HOOPCTL, 'audit', 'who', '--topic', $TOPIC, '--date', $day,
+                          '--json', @hc ], timeout => 20);
+my $rows = eval { decode_json($aw->{stdout}) } // [];
+my %who = map { join('/', $_->{principal}, $_->{operation}, $_->{decision}) => 1 } @$rows;
+ok($who{'alice/read/allow'} && $who{'bob/write/allow'} && $who{'alice/write/deny'},
+   'hoopctl audit who --topic: alice read, bob wrote, alice was refused')
+    or diag($aw->{stdout} . $aw->{stderr});
 
 # --- 2. Redis away: requests flow, events spool, then replay once ----------
 

@@ -27,6 +27,7 @@
 #include "../session/hoop_session.h"
 #include "../policy/hoop_policy.h"
 #include "hoop_audit_conf.h"
+#include "../kafka/hoop_kafka_authz.h"
 
 
 #define HOOP_AUDIT_FORMAT          1          /* "v" of every event */
@@ -117,6 +118,20 @@ void hoop_audit_auth(hoop_session_t *hs, ngx_uint_t ok, ngx_str_t *reason);
 
 /* the connection is closed for a protocol error (why) */
 void hoop_audit_protocol_error(hoop_session_t *hs, const char *why);
+
+/*
+ * Session recording (a rule with "record"): the request's record event
+ * (with payloads: completed by hoop_audit_record_frame() with the frame
+ * as forwarded, or NULL when the gateway answered), and each response as
+ * sent to the client (local: answered by the gateway).
+ */
+void hoop_audit_record_request(hoop_session_t *hs,
+    struct hoop_request_s *req, const hoop_authz_check_t *ck, size_t n);
+void hoop_audit_record_frame(hoop_session_t *hs, const u_char *frame,
+    size_t size);
+void hoop_audit_record_response(hoop_session_t *hs, int16_t api_key,
+    int16_t api_version, int32_t correlation_id, ngx_uint_t local,
+    const u_char *frame, size_t size);
 
 /* adds what a Fetch response delivered to the connection's aggregate */
 void hoop_audit_fetch_response(hoop_session_t *hs, int16_t version,

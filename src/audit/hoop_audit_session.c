@@ -74,6 +74,9 @@ typedef struct hoop_audit_session_s {
     ngx_uint_t           naggs;
     ngx_event_t          timer;          /* aggregates due */
     hoop_session_t      *hs;
+    hoop_policy_record_t record;         /* session recording, from here */
+    json_t              *pending;        /* a request's record, until its
+                                            frame is known */
 } hoop_audit_session_t;
 
 
@@ -270,6 +273,7 @@ hoop_audit_session_cleanup(void *data)
 
     hoop_audit_agg_t  *a, *next;
 
+    hoop_audit_record_frame(as->hs, NULL, 0);
     hoop_audit_close(as->hs);
 
     if (as->timer.timer_set) {
@@ -523,6 +527,16 @@ hoop_audit_decision(hoop_session_t *hs, hoop_policy_res_t type,
         }
 
         ngx_memcpy(ad->name, name, len);
+    }
+
+    if (d && d->rule && d->rule->record > as->record) {
+        /* the rule asks for a record of this session from now on */
+        ngx_log_error(NGX_LOG_INFO, hs->session->connection->log, 0,
+                      "hoop: audit: recording session %*s (%s, rule \"%s\")",
+                      as->sid_len, as->sid,
+                      d->rule->record == HOOP_POLICY_RECORD_PAYLOADS
+                      ? "payloads" : "summary", d->rule_id);
+        as->record = d->rule->record;
     }
 
     if (d && d->rule_id) {
@@ -904,6 +918,155 @@ hoop_audit_aggregate(hoop_session_t *hs, hoop_request_t *req,
 }
 
 
+/* ---------------------------------------------------------------------
+ * Session recording: "record" events, one per request and per response
+ */
+
+static json_t *
+hoop_audit_record_event(hoop_session_t *hs, const char *dir,
+    int16_t api_key, int16_t api_version, int32_t correlation_id,
+    const u_char *frame, size_t size)
+{
+    u_char     *b64;
+    json_t     *ev;
+    ngx_str_t   src, dst;
+
+    ev = hoop_audit_event(hs, "record");
+    if (ev == NULL) {
+        return NULL;
+    }
+
+    json_object_set_new(ev, "dir", json_string(dir));
+    hoop_audit_set_api(ev, api_key, api_version);
+    json_object_set_new(ev, "correlation_id", json_integer(correlation_id));
+    json_object_set_new(ev, "size", json_integer((json_int_t) size));
+
+    if (hs->audit->record == HOOP_POLICY_RECORD_PAYLOADS && frame) {
+        b64 = ngx_alloc(ngx_base64_encoded_length(size) + 1, ngx_cycle->log);
+
+        if (b64) {
+            src.data = (u_char *) frame;
+            src.len = size;
+            dst.data = b64;
+            ngx_encode_base64(&dst, &src);
+            json_object_set_new(ev, "payload",
+                                json_stringn((char *) dst.data, dst.len));
+            ngx_free(b64);
+        }
+    }
+
+    return ev;
+}
+
+
+void
+hoop_audit_record_request(hoop_session_t *hs, hoop_request_t *req,
+    const hoop_authz_check_t *ck, size_t n)
+{
+    size_t   i;
+    json_t  *ev, *checks, *c;
+
+    ev = hoop_audit_record_event(hs, "request", req->api_key,
+                                 req->api_version, req->correlation_id,
+                                 NULL, req->frame_size);
+    if (ev == NULL) {
+        return;
+    }
+
+    checks = json_array();
+
+    for (i = 0; checks && i < n; i++) {
+        if (ck[i].flags & (HOOP_AUTHZ_CHECK_OPS | HOOP_AUTHZ_CHECK_RESPONSE))
+        {
+            continue;
+        }
+
+        c = json_array();
+        json_array_append_new(c, json_string(
+                                       hoop_policy_res_name(ck[i].type)));
+        json_array_append_new(c, ck[i].name
+                                 ? json_stringn((char *) ck[i].name,
+                                                ck[i].len)
+                                 : json_string("*"));
+        json_array_append_new(c, json_string(hoop_policy_op_name(ck[i].op)));
+        json_array_append_new(c, json_string(ck[i].allowed ? "allow"
+                                                           : "deny"));
+        json_array_append_new(checks, c);
+    }
+
+    json_object_set_new(ev, "checks", checks);
+
+    /* the payload is added when the frame is forwarded or answered */
+    if (hs->audit->record == HOOP_POLICY_RECORD_PAYLOADS) {
+        hs->audit->pending = ev;
+        return;
+    }
+
+    hoop_audit_emit(ev);
+}
+
+
+/* the request frame as forwarded (after the policy's rewrite) */
+void
+hoop_audit_record_frame(hoop_session_t *hs, const u_char *frame, size_t size)
+{
+    u_char     *b64;
+    json_t     *ev;
+    ngx_str_t   src, dst;
+
+    if (hs->audit == NULL || hs->audit->pending == NULL) {
+        return;
+    }
+
+    ev = hs->audit->pending;
+    hs->audit->pending = NULL;
+
+    if (frame) {
+        b64 = ngx_alloc(ngx_base64_encoded_length(size) + 1, ngx_cycle->log);
+
+        if (b64) {
+            src.data = (u_char *) frame;
+            src.len = size;
+            dst.data = b64;
+            ngx_encode_base64(&dst, &src);
+            json_object_set_new(ev, "payload",
+                                json_stringn((char *) dst.data, dst.len));
+            ngx_free(b64);
+        }
+    }
+
+    hoop_audit_emit(ev);
+}
+
+
+void
+hoop_audit_record_response(hoop_session_t *hs, int16_t api_key,
+    int16_t api_version, int32_t correlation_id, ngx_uint_t local,
+    const u_char *frame, size_t size)
+{
+    json_t  *ev;
+
+    if (hs->audit == NULL || !hs->audit->record) {
+        return;
+    }
+
+    /* a request's record goes first, with or without its frame */
+    hoop_audit_record_frame(hs, NULL, 0);
+
+    ev = hoop_audit_record_event(hs, "response", api_key, api_version,
+                                 correlation_id, frame, size);
+    if (ev == NULL) {
+        return;
+    }
+
+    if (local) {
+        json_object_set_new(ev, "local", json_true());
+    }
+
+    hoop_audit_emit(ev);
+}
+
+
 static void
 hoop_audit_flush_aggs(hoop_session_t *hs)
 {
@@ -1078,6 +1241,10 @@ hoop_audit_request(hoop_session_t *hs, hoop_request_t *req,
         json_object_set_new(ev, "policy_version", json_integer(version));
 
         hoop_audit_emit(ev);
+    }
+
+    if (as->record) {
+        hoop_audit_record_request(hs, req, ck, n);
     }
 
 done:

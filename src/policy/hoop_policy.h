@@ -200,6 +200,17 @@ typedef struct {
  * normalised ("2026-11-01" or "2026-11-01T09:00:00Z"), reviewed_at_time
  * its value in seconds (start of the day for a date).
  */
+/*
+ * record: what the audit trail keeps of a session that this rule decided
+ * once (docs/audit.md, "Session recording"): nothing, a summary of every
+ * later request and response, or the summary and the frames themselves.
+ */
+typedef enum {
+    HOOP_POLICY_RECORD_NONE = 0,
+    HOOP_POLICY_RECORD_SUMMARY,
+    HOOP_POLICY_RECORD_PAYLOADS
+} hoop_policy_record_t;
+
 typedef struct {
     const char                  *id;
     hoop_policy_kind_t           kind;
@@ -217,6 +228,7 @@ typedef struct {
     const char                  *reviewed_at;
     int64_t                      reviewed_at_time;
     const char                  *reason;
+    hoop_policy_record_t         record;
     unsigned                     line;       /* of the rule's mapping */
     unsigned                     column;
 } hoop_policy_rule_t;

@@ -12,7 +12,8 @@
  *   RULE = { "id", "description", "principals": [...],
  *            "resources": [ { "type", "name", "match" } ... ],
  *            "operations": [...], "hosts": [...], "valid_from",
- *            "valid_until", "reviewed_by", "reviewed_at", "reason" }
+ *            "valid_until", "reviewed_by", "reviewed_at", "reason",
+ *            "record" }
  *
  * Rules sorted by id; principals sorted; resources sorted by (type, match,
  * name); operations in Kafka's code order; hosts sorted, "*" written out;
@@ -291,6 +292,14 @@ hoop_policy_canon_rule(const hoop_policy_rule_t *r)
     if (hoop_policy_canon_str(o, "reviewed_by", r->reviewed_by) != 0
         || hoop_policy_canon_str(o, "reviewed_at", r->reviewed_at) != 0
         || hoop_policy_canon_str(o, "reason", r->reason) != 0)
+    {
+        goto failed;
+    }
+
+    if (r->record != HOOP_POLICY_RECORD_NONE
+        && hoop_policy_canon_str(o, "record",
+                                 r->record == HOOP_POLICY_RECORD_SUMMARY
+                                 ? "summary" : "payloads") != 0)
     {
         goto failed;
     }

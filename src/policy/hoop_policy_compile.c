@@ -33,17 +33,19 @@ enum {
     HOOP_POLICY_K_REVIEWED_BY,
     HOOP_POLICY_K_REVIEWED_AT,
     HOOP_POLICY_K_REASON,
+    HOOP_POLICY_K_RECORD,
     HOOP_POLICY_K_LIMIT
 };
 
 static const char  *hoop_policy_rule_keys[HOOP_POLICY_K_LIMIT] = {
     "id", "description", "principals", "resources", "operations", "hosts",
-    "valid_from", "valid_until", "reviewed_by", "reviewed_at", "reason"
+    "valid_from", "valid_until", "reviewed_by", "reviewed_at", "reason",
+    "record"
 };
 
 #define HOOP_POLICY_RULE_KEYS                                                 \
     "id, description, principals, resources, operations, hosts, "            \
-    "valid_from, valid_until, reviewed_by, reviewed_at, reason"
+    "valid_from, valid_until, reviewed_by, reviewed_at, reason, record"
 
 #define HOOP_POLICY_TOP_KEYS                                                  \
     "policy_version, default, description, grants, denies; reserved: "       \
@@ -587,6 +589,28 @@ hoop_policy_rule(hoop_policy_cc_t *cc, const hoop_policy_node_t *map,
         pub->reason = hoop_policy_string(cc, f[HOOP_POLICY_K_REASON],
                                          kpath[HOOP_POLICY_K_REASON],
                                          "reason", HOOP_POLICY_TEXT_MAX, 1);
+    }
+
+    if (f[HOOP_POLICY_K_RECORD]) {
+        k = f[HOOP_POLICY_K_RECORD];
+
+        if (k->type == HOOP_POLICY_N_STR && k->len == 7
+            && memcmp(k->str, "summary", 7) == 0)
+        {
+            pub->record = HOOP_POLICY_RECORD_SUMMARY;
+
+        } else if (k->type == HOOP_POLICY_N_STR && k->len == 8
+                   && memcmp(k->str, "payloads", 8) == 0)
+        {
+            pub->record = HOOP_POLICY_RECORD_PAYLOADS;
+
+        } else if (!(k->type == HOOP_POLICY_N_STR && k->len == 4
+                     && memcmp(k->str, "none", 4) == 0))
+        {
+            hoop_policy_error(cc->d, "bad-record", k,
+                              kpath[HOOP_POLICY_K_RECORD],
+                              "record is none, summary or payloads");
+        }
     }
 
     if (kind == HOOP_POLICY_GRANT) {

@@ -442,6 +442,9 @@ hoop_authorize_request(hoop_session_t *hs, hoop_request_t *req,
     }
 
     if (res.action == HOOP_AUTHZ_DENY) {
+        /* session recording: the request as the client sent it */
+        hoop_audit_record_frame(hs, *frame, *size);
+
         if (res.close || res.no_response) {
             /* Produce acks=0: the client reads no answer; Kafka closes */
             ngx_log_error(NGX_LOG_NOTICE, c->log, 0,

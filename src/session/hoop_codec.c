@@ -89,6 +89,7 @@ hoop_codec_request(u_char *body, size_t len, hoop_request_t *req)
     req->correlation_id = hoop_be32(body + 4);
     req->api_name = hoop_kafka_api_name(req->api_key);
     req->expects_response = 1;
+    req->frame_size = 4 + len;
 
     if (req->api_name == NULL) {
         req->api_name = "unknown";

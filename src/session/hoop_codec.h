@@ -26,6 +26,7 @@ typedef struct hoop_request_s {
     int32_t              correlation_id;
     const char          *api_name;       /* "Produce", ... or "unknown" */
     size_t               header_size;    /* request header, bytes */
+    size_t               frame_size;     /* the whole frame, bytes */
     const u_char        *client_id;      /* header v1+, or NULL */
     size_t               client_id_len;
     unsigned             expects_response:1;

@@ -141,6 +141,11 @@ hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
         ngx_free(orig);    /* forwarded as rewritten */
     }
 
+    if (hs->audit) {
+        /* session recording: the request as forwarded */
+        hoop_audit_record_frame(hs, frame, size);
+    }
+
     o = hoop_out_wrap(frame, size);
     if (o == NULL) {
         ngx_free(frame);
@@ -219,6 +224,11 @@ hoop_request_answer(hoop_session_t *hs, hoop_request_t *req, u_char *answer,
 
     slot->answer = o;
     slot->close_after = close_after;
+
+    if (hs->audit && req) {
+        hoop_audit_record_response(hs, req->api_key, req->api_version,
+                                   req->correlation_id, 1, answer, size);
+    }
 
     if (close_after) {
         /* nothing after a refusal reaches the broker */

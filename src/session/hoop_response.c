@@ -86,8 +86,13 @@ hoop_response_frame(hoop_session_t *hs, u_char *frame, size_t size)
         ngx_free(frame);
     }
 
-    if (hs->audit && slot->api_key == HOOP_KAFKA_API_FETCH) {
-        hoop_audit_fetch_response(hs, slot->api_version, out, out_size);
+    if (hs->audit) {
+        if (slot->api_key == HOOP_KAFKA_API_FETCH) {
+            hoop_audit_fetch_response(hs, slot->api_version, out, out_size);
+        }
+
+        hoop_audit_record_response(hs, slot->api_key, slot->api_version,
+                                   slot->correlation_id, 0, out, out_size);
     }
 
     hoop_slot_pop(hs);

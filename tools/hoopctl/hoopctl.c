@@ -10,6 +10,7 @@
  *   hoopctl diff A [B] | diff --file FILE [A]
  *   hoopctl rollback VERSION --author NAME [--comment TEXT]
  *   hoopctl review [VERSION | --file FILE] [--soon DAYS]
+ *   hoopctl audit who|what|denied|export|tail ...   (hoopctl_audit.c)
  *
  *   --redis HOST:PORT   (HOOP_REDIS, default 127.0.0.1:6379)
  *   --prefix PREFIX     (HOOP_PREFIX, default "hoop:")
@@ -64,6 +65,8 @@ typedef struct {
     int                          json;
     char                       **args;         /* after the command */
     int                          nargs;
+    char                       **argv;         /* main()'s, unpermuted */
+    int                          argc;
 } hoopctl_opts_t;
 
 
@@ -86,6 +89,7 @@ static int hoopctl_rollback(hoopctl_opts_t *o);
 static int hoopctl_review_cmd(hoopctl_opts_t *o);
 static int hoopctl_jwks_cmd(hoopctl_opts_t *o);
 static int hoopctl_credentials_cmd(hoopctl_opts_t *o);
+static int hoopctl_audit_cmd(hoopctl_opts_t *o);
 
 
 static const hoopctl_command_t  hoopctl_commands[] = {
@@ -119,6 +123,10 @@ static const hoopctl_command_t  hoopctl_commands[] = {
       HOOPCTL_O_STORE | HOOPCTL_O_JSON | HOOPCTL_O_GROUPS, 1, 2,
       "credentials set USER [--groups A,B] | credentials delete USER |\n"
       "                 credentials list   (SASL users; password on stdin)" },
+    /* options of its own: see hoopctl_audit.c */
+    { "audit", hoopctl_audit_cmd, HOOPCTL_O_STORE | HOOPCTL_O_JSON, 1, -1,
+      "audit who|what|denied|export|tail ...   (the audit trail;\n"
+      "                 hoopctl audit --help)" },
     { NULL, NULL, 0, 0, 0, NULL }
 };
 
@@ -180,6 +188,13 @@ hoopctl_credentials_cmd(hoopctl_opts_t *o)
 {
     return hoopctl_credentials(o->redis, o->prefix, o->args, o->nargs,
                                o->groups, o->json);
+}
+
+
+static int
+hoopctl_audit_cmd(hoopctl_opts_t *o)
+{
+    return hoopctl_audit(o->redis, o->prefix, o->json, o->argc, o->argv);
 }
 
 
@@ -893,8 +908,36 @@ hoopctl_review_cmd(hoopctl_opts_t *o)
 
         rv.label = o->file;
         rv.sha256 = hoop_policy_sha256_hex(p);
+
+        /* a policy file on the gateways (hoop_policy FILE): last use
+         * still comes from the audit trail, when Redis answers */
+        n = hoop_policy_rule_count(p, HOOP_POLICY_GRANT);
+        ids = hoopctl_alloc((n + 1) * sizeof(const char *));
+        used = hoopctl_alloc((n + 1) * sizeof(int64_t));
+
+        for (i = 0; i < n; i++) {
+            ids[i] = hoop_policy_rule_at(p, HOOP_POLICY_GRANT, i)->id;
+        }
+
+        if (hoopctl_open(o, &s) == HOOPCTL_OK) {
+            if (hoopctl_store_last_used(&s, ids, n, used, &present)
+                == HOOPCTL_OK)
+            {
+                rv.last_used = used;
+                rv.last_used_present = present;
+            }
+
+            hoopctl_store_close(&s);
+
+        } else {
+            fprintf(stderr, "hoopctl: review: no last use (Redis did not "
+                    "answer)\n");
+        }
+
         rc = hoopctl_review(p, &rv);
         hoop_policy_free(p);
+        free(ids);
+        free(used);
 
         return rc;
     }
@@ -981,8 +1024,9 @@ int
 main(int argc, char **argv)
 {
     int                        c, i, rc;
+    char                     **orig;
     unsigned                   bad;
-    const char                *env;
+    const char                *env, *unknown;
     hoopctl_opts_t             o;
     const hoopctl_command_t   *cmd;
 
@@ -1011,6 +1055,15 @@ main(int argc, char **argv)
     o.soon_days = 14;
     o.review_days = 365;
     o.unused_days = 90;
+
+    /*
+     * getopt_long() permutes argv; "audit" parses its options from the
+     * original order (hoopctl_audit.c), so an unknown option is an error
+     * only once the command is known.
+     */
+    orig = hoopctl_alloc(((size_t) argc + 1) * sizeof(char *));
+    memcpy(orig, argv, ((size_t) argc + 1) * sizeof(char *));
+    unknown = NULL;
 
     opterr = 0;
 
@@ -1092,10 +1145,39 @@ main(int argc, char **argv)
             return HOOPCTL_ERROR;
 
         default:
-            hoopctl_error("unknown option \"%s\" (hoopctl --help)",
-                          argv[optind - 1]);
+            if (unknown == NULL) {
+                unknown = argv[optind - 1];
+            }
+            break;
+        }
+    }
+
+    if (optind < argc && strcmp(argv[optind], "audit") == 0) {
+        if (hoopctl_check_prefix(o.prefix) != 0) {
+            hoopctl_error("bad --prefix \"%s\": at most %d printable ASCII "
+                          "characters, no blanks", o.prefix,
+                          HOOPCTL_MAX_PREFIX);
             return HOOPCTL_ERROR;
         }
+
+        o.argc = argc;
+        o.argv = orig;
+        rc = hoopctl_audit_cmd(&o);
+        free(orig);
+
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            hoopctl_error("cannot write the output");
+            return HOOPCTL_ERROR;
+        }
+
+        return rc;
+    }
+
+    free(orig);
+
+    if (unknown != NULL) {
+        hoopctl_error("unknown option \"%s\" (hoopctl --help)", unknown);
+        return HOOPCTL_ERROR;
     }
 
     if (optind >= argc) {

@@ -8,6 +8,8 @@
  *   hoopctl_rule.c     rules as text and JSON (show, diff, review)
  *   hoopctl_diff.c     the semantic diff of two compiled policies
  *   hoopctl_review.c   the access review of one compiled policy
+ *   hoopctl_audit.c    the audit trail: who, what, denied, export, tail
+ *   hoopctl_audit_event.c  audit times, events and index fields
  *   hoopctl_util.c     memory, buffers, files, times, compiling
  *
  * All policy logic (parsing, validation, canonical form, hash) is in
@@ -292,6 +294,69 @@ int hoopctl_jwks(const char *redis, const char *prefix, char **args,
  * (hoopctl_credentials.c); groups may be NULL */
 int hoopctl_credentials(const char *redis, const char *prefix, char **args,
     int nargs, const char *groups, int json);
+
+
+/* ----------------------------------------------------------------------
+ * The audit trail (docs/audit.md): hoopctl_audit.c (the commands),
+ * hoopctl_audit_event.c (what needs no Redis)
+ */
+
+/*
+ * hoopctl audit who|what|denied|export|tail ...: argc, argv are main()'s,
+ * untouched (the audit options are parsed there, not by main()); redis,
+ * prefix, json: the global options as main() read them.
+ */
+int hoopctl_audit(const char *redis, const char *prefix, int json, int argc,
+    char **argv);
+
+/* "YYYY-MM-DD" (1970..9999): *ms = its first millisecond (UTC); 0 or -1 */
+int hoopctl_audit_parse_date(const char *s, int64_t *ms);
+
+/*
+ * A time argument, *ms since the Epoch: "now"; an age before now_ms,
+ * N followed by s, m, h or d ("90m", "7d"); "YYYY-MM-DD" (its first ms,
+ * or its last when end is 1); "YYYY-MM-DDTHH:MM[:SS[.fff]][Z]", UTC.
+ * 0, or -1 for anything else (or an age before 1970).
+ */
+int hoopctl_audit_parse_time(const char *s, int end, int64_t now_ms,
+    int64_t *ms);
+
+/* "2026-12-06" and "2026-12-06T10:00:00.123Z" of ms ("-" when < 0) */
+const char *hoopctl_audit_day(int64_t ms, char *buf, size_t size);
+const char *hoopctl_audit_time(int64_t ms, char *buf, size_t size);
+
+/* the milliseconds of a stream id "MS-SEQ"; 0 or -1 */
+int hoopctl_audit_id_ms(const char *id, size_t len, int64_t *ms);
+
+/*
+ * One stream entry as a JSON object: "id" (the stream id), then the
+ * fields in stream order, the numbers and arrays of format v1 back as
+ * JSON numbers and arrays, everything else as strings (a field named
+ * "id" becomes "_id"; invalid UTF-8 is replaced by "?").
+ */
+json_t *hoopctl_audit_event_json(const char *id, size_t idlen,
+    size_t nfields, const char **keys, const size_t *klens,
+    const char **vals, const size_t *vlens);
+
+/* one field's value as hoopctl_audit_event_json() types it */
+json_t *hoopctl_audit_field_value(const char *key, size_t klen,
+    const char *val, size_t vlen);
+
+/* the event's time: "ts", else the id's milliseconds, else -1 */
+int64_t hoopctl_audit_event_ms(json_t *ev);
+
+/*
+ * A field of a who/what index hash: a JSON array of n strings or nulls
+ * (["alice","read","allow"]), or NULL when it is not one.
+ */
+json_t *hoopctl_audit_index_field(const char *s, size_t len, size_t n);
+
+/* a value as text: strings cleaned (quoted with quote when they hold a
+ * blank or are empty), null or NULL as "-", others as compact JSON */
+void hoopctl_audit_add_value(hoopctl_buf_t *b, json_t *v, int quote);
+
+/* the one-line form of an event (hoopctl audit tail) */
+void hoopctl_audit_event_line(hoopctl_buf_t *b, json_t *ev);
 
 
 #endif /* _HOOPCTL_H_INCLUDED_ */
