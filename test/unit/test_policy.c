@@ -596,6 +596,14 @@ static const diag_case_t  diag_cases[] = {
       "    reviewed_at: last week\n"
       "    reason: x\n", "bad-time", E, 8, 18, "/grants/0/reviewed_at" },
 
+    /* session recording */
+
+    { G1 "    principals: [ \"User:a\" ]\n"
+      "    resources: [ { type: topic, name: t } ]\n"
+      "    operations: [ read ]\n"
+      "    record: everything\n" REVIEW, "bad-record", E, 7, 13,
+      "/grants/0/record" },
+
     /* warnings */
 
     { G1 "    principals: [ \"User:a\" ]\n"
@@ -1626,6 +1634,51 @@ test_regex_limits(void **state)
  * Introspection and the canonical form
  */
 
+/* record: the rule's session recording level, kept in the canonical form */
+static void
+test_record(void **state)
+{
+    size_t                     len;
+    const char                *c;
+    hoop_policy_t             *p;
+    const hoop_policy_rule_t  *r;
+
+    (void) state;
+
+    p = compile_ok("policy_version: 1\n"
+                   "grants:\n"
+                   "  - id: rec\n"
+                   "    principals: [ \"User:a\" ]\n"
+                   "    resources: [ { type: topic, name: t } ]\n"
+                   "    operations: [ read ]\n"
+                   "    record: payloads\n"
+                   "    reviewed_by: carol\n"
+                   "    reviewed_at: 2026-11-01\n"
+                   "    reason: x\n"
+                   "  - id: plain\n"
+                   "    principals: [ \"User:b\" ]\n"
+                   "    resources: [ { type: topic, name: t } ]\n"
+                   "    operations: [ read ]\n"
+                   "    record: none\n"
+                   "    reviewed_by: carol\n"
+                   "    reviewed_at: 2026-11-01\n"
+                   "    reason: x\n");
+
+    r = hoop_policy_rule_find(p, "rec", 3);
+    assert_non_null(r);
+    assert_int_equal(r->record, HOOP_POLICY_RECORD_PAYLOADS);
+    r = hoop_policy_rule_find(p, "plain", 5);
+    assert_non_null(r);
+    assert_int_equal(r->record, HOOP_POLICY_RECORD_NONE);
+
+    c = hoop_policy_canonical(p, &len);
+    assert_non_null(strstr(c, "\"record\": \"payloads\""));
+    assert_int_equal(strstr(c, "\"record\": \"none\""), NULL);
+
+    hoop_policy_free(p);
+}
+
+
 static void
 test_introspection(void **state)
 {
@@ -2539,6 +2592,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_authorized_ops),
         cmocka_unit_test(test_regex_limits),
         cmocka_unit_test(test_introspection),
+        cmocka_unit_test(test_record),
         cmocka_unit_test(test_canonical_stable),
         cmocka_unit_test(test_differential),
     };
