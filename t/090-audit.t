@@ -36,7 +36,7 @@ my $PREFIX = "t090:$$:" . int(time) . ':';
 my $TOPIC = "audit.t090-$$";
 my $NODE = "gw-t090";
 
-plan tests => 50;
+plan tests => 57;
 
 # --- Redis of our own -----------------------------------------------------
 
@@ -295,6 +295,37 @@ ok($who{'alice/read/allow'} && $who{'bob/write/allow'} && $who{'alice/write/deny
    'hoopctl audit who --topic: alice read, bob wrote, alice was refused')
     or diag($aw->{stdout} . $aw->{stderr});
 
+# whatever bytes a client sends: a client_id that is not UTF-8 lands
+# readable, with the raw bytes in hex
+{
+    my $bad = "\xffbad\x01";
+    my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ng->{port},
+                                     Proto => 'tcp', Timeout => 5) or die "connect: $!";
+    syswrite($sock, kafka_request(api_key => 17, version => 1, correlation_id => 1,
+                                  client_id => $bad, body => enc_string('PLAIN'))
+                    . kafka_request(api_key => 36, version => 2, correlation_id => 2,
+                                    client_id => $bad,
+                                    body => enc_compact_bytes("\0alice\0alice-secret")
+                                            . enc_tagged_fields()));
+    my ($buf, $n) = ('', 0);
+    while ($n < 2) {
+        last unless sysread($sock, $buf, 65536, length $buf);
+        while (length $buf >= 4 && length $buf >= 4 + unpack('l>', $buf)) {
+            substr($buf, 0, 4 + unpack('l>', $buf), '');
+            $n++;
+        }
+    }
+    close $sock;
+    is($n, 2, 'SASL with a client_id that is not UTF-8');
+    my ($e) = grep { ($_->{client_id_hex} // '') eq 'ff62616401' } @{ wait_for(sub {
+        my @e = xrange("${PREFIX}audit");
+        return (grep { ($_->{client_id_hex} // '') eq 'ff62616401' } @e) ? \@e : undef;
+    }, 5) // [] };
+    ok($e, 'the event keeps the raw client_id in hex');
+    is($e->{client_id} // '', "\xef\xbf\xbdbad\x01",
+       'and the client_id with U+FFFD for the bad byte');
+}
+
 # --- 2. Redis away: requests flow, events spool, then replay once ----------
 
 redis_down();
@@ -335,6 +366,24 @@ like(hoop_error_log($ng), qr/adopting spool|replayed/, 'spools of the old worker
 
 my $log = hoop_nginx_stop($ng);
 clean_log($log, 'spool and reload');
+
+# a restart while events are spooled: the next nginx replays them
+redis_down();
+$ng = gateway();
+$boot = "127.0.0.1:$ng->{port}";
+my $p3 = run_cmd(cmd => [ 'kcat', '-P', '-b', $boot, '-t', $TOPIC, '-K:', as_user('bob') ],
+                 stdin => "k6:v6\nk7:v7\n", timeout => 60);
+is($p3->{rc}, 0, 'Redis away again: bob produces 2 records') or diag($p3->{stderr});
+wait_for(sub { grep { (slurp($_) // '') =~ /"event":"closed"/ } glob("$DIR/spool/audit.*.spool") }, 5);
+$log = hoop_nginx_stop($ng);
+redis_up();
+$ng = gateway();
+ok(wait_for(sub { grep { ($_->{principal} // '') eq 'bob' && ($_->{records} // '') eq '2' }
+                       xrange("${PREFIX}audit") }, 15),
+   'after a restart the new workers replay what the stopped ones spooled')
+    or diag(hoop_error_log($ng));
+$log = hoop_nginx_stop($ng);
+clean_log($log, 'restart');
 
 # --- 3. full=refuse ------------------------------------------------------------
 
