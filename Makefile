@@ -88,7 +88,7 @@ prove: module
 test: module tools unit fuzz-smoke
 	tools/test-env all
 
-run: module
+run: module tools
 	tools/hoop-run start
 
 stop:

@@ -184,7 +184,12 @@ hoop_audit_start(ngx_cycle_t *cycle, hoop_main_conf_t *hmcf)
                 ngx_pid, hoop_audit_epoch);
 
     if (hoop_audit_spool_open(w) != NGX_OK) {
-        return NGX_ERROR;
+        /* logged: the writer goes on without a spool, which then counts
+         * as full whenever Redis is away */
+        if (w->own.fd != NGX_INVALID_FILE) {
+            (void) ngx_close_file(w->own.fd);
+            w->own.fd = NGX_INVALID_FILE;
+        }
     }
 
     w->flush.handler = hoop_audit_flush_handler;
@@ -274,7 +279,8 @@ hoop_audit_accepting(void)
 
     w = &hoop_audit_w;
 
-    return !(w->started && w->full
+    /* a full spool matters only while events go to it */
+    return !(w->started && w->full && w->spooling
              && w->conf->spool_full == HOOP_AUDIT_FULL_REFUSE);
 }
 
@@ -293,7 +299,9 @@ hoop_audit_emit(json_t *ev)
         return;
     }
 
-    if (w->full && w->conf->spool_full == HOOP_AUDIT_FULL_DROP) {
+    if (w->full && w->spooling
+        && w->conf->spool_full == HOOP_AUDIT_FULL_DROP)
+    {
         w->dropped++;
         json_decref(ev);
         return;
@@ -656,16 +664,15 @@ hoop_audit_spool_append(hoop_audit_writer_t *w, const char *json, size_t len)
 
     sp = &w->own;
 
-    if (sp->fd == NGX_INVALID_FILE) {
-        w->lost++;
-        return NGX_ERROR;
-    }
-
-    if (sp->size + (off_t) len + 1 > w->conf->spool_max) {
+    if (sp->fd == NGX_INVALID_FILE
+        || sp->size + (off_t) len + 1 > w->conf->spool_max)
+    {
         if (!w->full) {
             ngx_log_error(NGX_LOG_ALERT, w->log, 0,
-                          "hoop: audit: spool \"%s\" is full (max_size=%O); "
-                          "%s", sp->path, w->conf->spool_max,
+                          "hoop: audit: spool \"%s\" is %s (max_size=%O); "
+                          "%s", sp->path,
+                          sp->fd == NGX_INVALID_FILE ? "unusable" : "full",
+                          w->conf->spool_max,
                           w->conf->spool_full == HOOP_AUDIT_FULL_REFUSE
                           ? "refusing new requests"
                           : "dropping new events");
@@ -765,7 +772,8 @@ hoop_audit_replay(hoop_audit_writer_t *w)
             return;    /* batches of the old direct mode still answering */
         }
 
-        if (ftruncate(sp->fd, sp->start) != 0) {
+        if (sp->fd != NGX_INVALID_FILE && ftruncate(sp->fd, sp->start) != 0)
+        {
             ngx_log_error(NGX_LOG_ALERT, w->log, ngx_errno,
                           "hoop: audit: cannot truncate \"%s\"", sp->path);
             return;
