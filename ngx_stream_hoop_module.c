@@ -17,6 +17,7 @@
 #include "src/redis/hoop_redis_conf.h"
 #include "src/redis/hoop_redis_policy.h"
 #include "src/audit/hoop_audit.h"
+#include "src/metrics/hoop_metrics.h"
 
 
 static void *ngx_stream_hoop_create_main_conf(ngx_conf_t *cf);
@@ -262,6 +263,13 @@ static ngx_command_t  ngx_stream_hoop_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_STREAM_MAIN_CONF_OFFSET,
       offsetof(hoop_main_conf_t, audit.aggregate),
+      NULL },
+
+    { ngx_string("hoop_metrics"),
+      NGX_STREAM_SRV_CONF|NGX_CONF_NOARGS,
+      hoop_metrics_conf,
+      0,
+      0,
       NULL },
 
     { ngx_string("hoop_audit_spool"),
@@ -578,6 +586,12 @@ ngx_stream_hoop_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (ngx_process == NGX_PROCESS_WORKER
+        || ngx_process == NGX_PROCESS_SINGLE)
+    {
+        hoop_metrics_init_process();
+    }
+
     /* hoop_policy redis: worker processes watch Redis, helpers do not */
     hmcf = ngx_stream_cycle_get_module_main_conf(cycle,
                                                  ngx_stream_hoop_module);
@@ -636,6 +650,10 @@ ngx_stream_hoop_init(ngx_conf_t *cf)
     }
 
     if (hoop_audit_conf_init(cf, hmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (hoop_metrics_init_conf(cf, &ngx_stream_hoop_module) != NGX_OK) {
         return NGX_ERROR;
     }
 

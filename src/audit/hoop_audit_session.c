@@ -17,6 +17,7 @@
 #include "../session/hoop_authorize.h"
 #include "../kafka/hoop_kafka_authz.h"
 #include "../kafka/hoop_kafka_header.h"
+#include "../metrics/hoop_metrics.h"
 
 
 extern ngx_module_t  ngx_stream_hoop_module;
@@ -1261,6 +1262,8 @@ hoop_audit_auth(hoop_session_t *hs, ngx_uint_t ok, ngx_str_t *reason)
 {
     json_t  *ev;
 
+    hoop_metrics_auth(hs->identity.method, ok);
+
     ev = hoop_audit_event(hs, ok ? "authenticated" : "authentication_failed");
     if (ev == NULL) {
         return;
@@ -1278,6 +1281,8 @@ void
 hoop_audit_protocol_error(hoop_session_t *hs, const char *why)
 {
     json_t  *ev;
+
+    hoop_metric_add(protocol_errors, 1);
 
     ev = hoop_audit_event(hs, "protocol_error");
     if (ev == NULL) {

@@ -25,6 +25,7 @@
 #include "hoop_audit.h"
 #include "hoop_audit_lua.h"
 #include "../redis/hoop_redis_conn.h"
+#include "../metrics/hoop_metrics.h"
 
 
 #define HOOP_AUDIT_SPOOL_MAGIC    "# hoop audit spool v1 "
@@ -49,6 +50,7 @@ struct hoop_audit_batch_s {
     hoop_audit_ev_t     *events;             /* live batch; NULL: replay */
     struct hoop_audit_spool_s *replay;       /* replayed from this spool */
     off_t                replay_end;         /* read offset when answered */
+    ngx_uint_t           n;                  /* events */
 };
 
 
@@ -133,6 +135,30 @@ hoop_audit_ms(void)
     tp = ngx_timeofday();
 
     return (int64_t) tp->sec * 1000 + tp->msec;
+}
+
+
+/* hoop_worker_audit_spool_bytes: what this worker still has to replay */
+static void
+hoop_audit_spool_gauge(hoop_audit_writer_t *w)
+{
+    off_t                   n;
+    hoop_audit_spool_t     *sp;
+    hoop_metrics_worker_t  *mw;
+
+    mw = hoop_metrics_worker();
+
+    if (mw == NULL) {
+        return;
+    }
+
+    n = w->own.size - w->own.read;
+
+    for (sp = w->adopted; sp; sp = sp->next) {
+        n += sp->size - sp->read;
+    }
+
+    mw->audit_spool_bytes = (ngx_atomic_uint_t) n;
 }
 
 
@@ -303,6 +329,7 @@ hoop_audit_emit(json_t *ev)
         && w->conf->spool_full == HOOP_AUDIT_FULL_DROP)
     {
         w->dropped++;
+        hoop_metric_add(audit[HOOP_METRIC_AUDIT_DROPPED], 1);
         json_decref(ev);
         return;
     }
@@ -314,6 +341,7 @@ hoop_audit_emit(json_t *ev)
 
     if (s == NULL) {
         w->lost++;
+        hoop_metric_add(audit[HOOP_METRIC_AUDIT_LOST], 1);
         return;
     }
 
@@ -331,6 +359,7 @@ hoop_audit_emit(json_t *ev)
     if (e == NULL) {
         free(s);
         w->lost++;
+        hoop_metric_add(audit[HOOP_METRIC_AUDIT_LOST], 1);
         return;
     }
 
@@ -485,6 +514,7 @@ hoop_audit_evalsha(hoop_audit_writer_t *w, hoop_audit_batch_t *b,
     argv[HOOP_AUDIT_ARGS] = writer;
     argvlen[HOOP_AUDIT_ARGS] = ngx_strlen(writer);
 
+    b->n = n;
     *w->inflight_last = b;
     w->inflight_last = &b->next;
     w->ninflight++;
@@ -539,6 +569,11 @@ hoop_audit_on_batch(redisAsyncContext *ac, void *reply, void *data)
         sp = b->replay;
         sp->read = b->replay_end;
         sp->busy = 0;
+        hoop_metric_add(audit[HOOP_METRIC_AUDIT_REPLAYED], b->n);
+        hoop_audit_spool_gauge(w);
+
+    } else {
+        hoop_metric_add(audit[HOOP_METRIC_AUDIT_WRITTEN], b->n);
     }
 
     w->inflight = b->next;
@@ -680,6 +715,7 @@ hoop_audit_spool_append(hoop_audit_writer_t *w, const char *json, size_t len)
         }
 
         w->dropped++;
+        hoop_metric_add(audit[HOOP_METRIC_AUDIT_DROPPED], 1);
         return NGX_ERROR;
     }
 
@@ -695,11 +731,15 @@ hoop_audit_spool_append(hoop_audit_writer_t *w, const char *json, size_t len)
                       "hoop: audit: cannot write spool \"%s\"", sp->path);
         /* a partial line is overwritten by the next one */
         w->lost++;
+        hoop_metric_add(audit[HOOP_METRIC_AUDIT_LOST], 1);
         return NGX_ERROR;
     }
 
     sp->size += n;
     w->dirty = 1;
+
+    hoop_metric_add(audit[HOOP_METRIC_AUDIT_SPOOLED], 1);
+    hoop_audit_spool_gauge(w);
 
     return NGX_OK;
 }
@@ -782,6 +822,7 @@ hoop_audit_replay(hoop_audit_writer_t *w)
         sp->size = sp->start;
         sp->read = sp->start;
         w->spooling = 0;
+        hoop_audit_spool_gauge(w);
 
         if (w->full) {
             w->full = 0;

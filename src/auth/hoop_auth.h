@@ -60,6 +60,8 @@ hoop_mech_t *hoop_mech_start(hoop_session_t *hs, ngx_str_t *name);
 ngx_int_t hoop_mech_step(hoop_session_t *hs, hoop_mech_t *m,
     const u_char *in, size_t len, ngx_str_t *out, ngx_str_t *reason);
 void hoop_mech_free(hoop_mech_t *m);
+/* "PLAIN", "SCRAM-SHA-256", ..., "OAUTHBEARER" */
+const char *hoop_mech_name(hoop_mech_t *m);
 
 /* The gateway's own SASL toward the broker: hoop_upstream.c */
 #define HOOP_UP_NONE        0

@@ -20,6 +20,14 @@ struct hoop_mech_s {
 };
 
 
+const char *
+hoop_mech_name(hoop_mech_t *m)
+{
+    return m->mech == HOOP_SASL_MECH_NONE ? "OAUTHBEARER"
+                                           : hoop_sasl_mech_name(m->mech);
+}
+
+
 ngx_int_t
 hoop_mech_enabled(hoop_srv_conf_t *conf, ngx_str_t *name)
 {

@@ -329,6 +329,12 @@ hoop_sasl_step(hoop_session_t *hs, const u_char *in, size_t len,
     }
 
     hs->identity.authenticated = 0;
+
+    if (hs->identity.method == NULL && hs->mech) {
+        /* the mechanism tried: for the audit event and the metrics */
+        hs->identity.method = hoop_mech_name(hs->mech);
+    }
+
     hoop_audit_auth(hs, 0, reason);
 
     return NGX_DECLINED;

@@ -14,6 +14,21 @@
  */
 
 #include "hoop_redis_conn.h"
+#include "../metrics/hoop_metrics.h"
+
+
+/* the worker's count of ready connections (hoop_worker_redis_connections) */
+static void
+hoop_redis_conn_metric(ngx_int_t n)
+{
+    hoop_metrics_worker_t  *w;
+
+    w = hoop_metrics_worker();
+
+    if (w) {
+        (void) ngx_atomic_fetch_add(&w->redis_ready, (ngx_atomic_int_t) n);
+    }
+}
 
 
 static void hoop_redis_conn_connect(hoop_redis_conn_t *rc);
@@ -260,6 +275,7 @@ hoop_redis_conn_is_ready(hoop_redis_conn_t *rc)
 
     rc->state = HOOP_REDIS_READY;
     rc->delay = HOOP_REDIS_RETRY_MIN;
+    hoop_redis_conn_metric(1);
 
     if (rc->failures) {
         ngx_log_error(NGX_LOG_NOTICE, rc->log, 0,
@@ -297,6 +313,10 @@ hoop_redis_conn_on_disconnect(const redisAsyncContext *cac, int status)
 
     was_ready = (rc->state == HOOP_REDIS_READY);
 
+    if (was_ready) {
+        hoop_redis_conn_metric(-1);
+    }
+
     rc->ac = NULL;
     rc->state = HOOP_REDIS_IDLE;
 
@@ -326,6 +346,10 @@ hoop_redis_conn_drop(hoop_redis_conn_t *rc, const char *why)
     }
 
     was_ready = (rc->state == HOOP_REDIS_READY);
+
+    if (was_ready) {
+        hoop_redis_conn_metric(-1);
+    }
 
     rc->ac = NULL;
     rc->state = HOOP_REDIS_IDLE;
@@ -357,6 +381,10 @@ void
 hoop_redis_conn_close(hoop_redis_conn_t *rc)
 {
     redisAsyncContext  *ac;
+
+    if (rc->state == HOOP_REDIS_READY) {
+        hoop_redis_conn_metric(-1);
+    }
 
     rc->state = HOOP_REDIS_CLOSED;
 

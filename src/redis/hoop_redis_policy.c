@@ -18,6 +18,7 @@
 #include "hoop_redis_conn.h"
 #include "hoop_policy_cache.h"
 #include "../session/hoop_authorize.h"
+#include "../metrics/hoop_metrics.h"
 
 
 #define HOOP_REDIS_KEY_LEN  (HOOP_REDIS_MAX_PREFIX + 64)
@@ -133,6 +134,7 @@ hoop_redis_policy_take(hoop_policy_state_t *st, hoop_redis_conf_t *conf,
 refused:
 
     st->refused = version;
+    hoop_metric_add(policy_refused, 1);
 
     if (st->policy) {
         ngx_log_error(level, log, 0,
@@ -407,6 +409,10 @@ hoop_redis_policy_start(ngx_cycle_t *cycle, hoop_main_conf_t *hmcf)
                                     w->channel, sizeof(w->channel));
 
     st->watch = w;
+
+    if (st->policy && hoop_metrics_worker()) {
+        hoop_metrics_worker()->policy_version = (ngx_atomic_uint_t) st->version;
+    }
 
     if (st->policy) {
         ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,

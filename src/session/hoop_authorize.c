@@ -9,6 +9,7 @@
 
 #include "hoop_authorize.h"
 #include "../audit/hoop_audit.h"
+#include "../metrics/hoop_metrics.h"
 
 
 extern ngx_module_t  ngx_stream_hoop_module;
@@ -365,6 +366,12 @@ hoop_authorize_install(hoop_policy_state_t *st, hoop_policy_t *p,
 
     st->policy = p;
     st->version = version;
+
+    hoop_metric_add(policy_loads, 1);
+
+    if (hoop_metrics_worker()) {
+        hoop_metrics_worker()->policy_version = (ngx_atomic_uint_t) version;
+    }
 }
 
 
@@ -440,6 +447,11 @@ hoop_authorize_request(hoop_session_t *hs, hoop_request_t *req,
                       (int) req->api_version, err);
         return NGX_ERROR;
     }
+
+    hoop_metrics_request(req->api_key,
+                         res.action == HOOP_AUTHZ_DENY ? HOOP_METRIC_DENY
+                         : res.action == HOOP_AUTHZ_PARTIAL
+                           ? HOOP_METRIC_PARTIAL : HOOP_METRIC_ALLOW);
 
     if (res.action == HOOP_AUTHZ_DENY) {
         /* session recording: the request as the client sent it */

@@ -11,6 +11,7 @@
 #include "../auth/hoop_auth.h"
 #include "hoop_authorize.h"
 #include "../audit/hoop_audit.h"
+#include "../metrics/hoop_metrics.h"
 
 
 static ngx_int_t hoop_request_fallback(hoop_session_t *hs,
@@ -82,6 +83,7 @@ hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
 
         if (rc == NGX_OK) {
             /* answered by the gateway */
+            hoop_metrics_request(req.api_key, HOOP_METRIC_LOCAL);
             hoop_codec_request_free(&req);
             ngx_free(frame);
             return NGX_OK;
@@ -105,6 +107,10 @@ hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
         if (rc != NGX_OK) {
             goto failed;
         }
+    }
+
+    if (hs->conf->policy == NULL) {
+        hoop_metrics_request(req.api_key, HOOP_METRIC_UNCHECKED);
     }
 
     if (req.expects_response) {
@@ -163,6 +169,7 @@ hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
 
 failed:
 
+    hoop_metrics_request(req.api_key, HOOP_METRIC_REFUSED);
     hoop_codec_request_free(&req);
 
     if (frame != orig) {

@@ -14,6 +14,7 @@
 #include "../kafka/hoop_kafka_diag.h"
 #include "../auth/hoop_auth.h"
 #include "../audit/hoop_audit.h"
+#include "../metrics/hoop_metrics.h"
 
 
 static void hoop_session_cleanup(void *data);
@@ -46,6 +47,9 @@ hoop_session_create(ngx_stream_session_t *s, hoop_srv_conf_t *conf)
 
     hs->session = s;
     hs->conf = conf;
+
+    hoop_metric_add(connections_total, 1);
+    hoop_metric_add(connections_active, 1);
     hs->inflight_last = &hs->inflight;
     hs->held_last = &hs->held;
 
@@ -74,6 +78,10 @@ static void
 hoop_session_cleanup(void *data)
 {
     hoop_session_t *hs = data;
+
+    hoop_metric_add(connections_active, -1);
+    hoop_metric_add(client_bytes_in, hs->session->received);
+    hoop_metric_add(client_bytes_out, hs->session->connection->sent);
 
     ngx_uint_t    i;
     hoop_dir_t   *d;
