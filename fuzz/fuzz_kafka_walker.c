@@ -7,7 +7,10 @@
  * response's header version follows the key and version given.  Every
  * ApiKey and version the tables know is reachable.  Property: a body that
  * decodes encodes back to the same bytes (the proxy forwards re-encoded
- * frames), and nothing reads or allocates out of bounds.
+ * frames), and nothing reads or allocates out of bounds.  Requests are
+ * decoded as the gateway does, with hoop_kafka_decode_prefix() (bytes after
+ * the message allowed): the prefix it took encodes back to itself, and the
+ * strict decoder accepts the body exactly when nothing was left over.
  */
 
 #include <stdint.h>
@@ -60,12 +63,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int                           rc, is_response;
     int16_t                       api_key, version, min, max;
-    size_t                        len, n, flen, hlen;
+    size_t                        len, n, flen, hlen, used;
     uint8_t                      *out;
     chunk_t                      *chunks;
     const uint8_t                *body, *frame;
     hoop_kafka_err_t              err;
-    hoop_kafka_node_t            *root;
+    hoop_kafka_node_t            *root, *strict;
     hoop_kafka_alloc_t            a;
     hoop_kafka_request_header_t   h;
     hoop_kafka_response_header_t  rh;
@@ -119,13 +122,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     a.alloc = arena_alloc;
     a.ctx = &chunks;
 
-    rc = hoop_kafka_decode(&a, api_key, version, is_response, body, len,
-                           &root, &err);
+    if (is_response) {
+        rc = hoop_kafka_decode(&a, api_key, version, 1, body, len, &root,
+                               &err);
+        used = len;
+
+    } else {
+        rc = hoop_kafka_decode_prefix(&a, api_key, version, 0, body, len,
+                                      &root, &used, &err);
+
+        if ((hoop_kafka_decode(&a, api_key, version, 0, body, len, &strict,
+                               &err) == HOOP_KAFKA_OK)
+            != (rc == HOOP_KAFKA_OK && used == len))
+        {
+            abort();
+        }
+    }
 
     if (rc == HOOP_KAFKA_OK) {
         n = hoop_kafka_encoded_size(root);
 
-        if (n != len) {
+        if (n != used) {
             abort();
         }
 

@@ -729,6 +729,34 @@ hoop_kafka_decode(const hoop_kafka_alloc_t *a, int16_t api_key,
     int16_t version, int is_response, const uint8_t *body, size_t len,
     hoop_kafka_node_t **root, hoop_kafka_err_t *err)
 {
+    int     rc;
+    size_t  used;
+
+    rc = hoop_kafka_decode_prefix(a, api_key, version, is_response, body,
+                                  len, root, &used, err);
+    if (rc != HOOP_KAFKA_OK) {
+        return rc;
+    }
+
+    if (used != len) {
+        if (err) {
+            err->msg = "trailing bytes after message";
+            err->field = NULL;
+            err->offset = used;
+        }
+
+        return HOOP_KAFKA_EINVALID;
+    }
+
+    return HOOP_KAFKA_OK;
+}
+
+
+int
+hoop_kafka_decode_prefix(const hoop_kafka_alloc_t *a, int16_t api_key,
+    int16_t version, int is_response, const uint8_t *body, size_t len,
+    hoop_kafka_node_t **root, size_t *used, hoop_kafka_err_t *err)
+{
     int                          rc;
     hoop_kafka_dec_t             d;
     const hoop_kafka_message_t  *m;
@@ -752,10 +780,7 @@ hoop_kafka_decode(const hoop_kafka_alloc_t *a, int16_t api_key,
         return rc;
     }
 
-    if (d.p != d.end) {
-        return hoop_kafka_fail(&d, HOOP_KAFKA_EINVALID,
-                               "trailing bytes after message", NULL);
-    }
+    *used = (size_t) (d.p - d.start);
 
     return HOOP_KAFKA_OK;
 }

@@ -151,6 +151,18 @@ int hoop_kafka_decode(const hoop_kafka_alloc_t *a, int16_t api_key,
     int16_t version, int is_response, const uint8_t *body, size_t len,
     hoop_kafka_node_t **root, hoop_kafka_err_t *err);
 
+/*
+ * As hoop_kafka_decode(), but the message may end before len: *used is the
+ * number of bytes it took.  Kafka's broker reads a request's fields and
+ * ignores what follows them (RequestContext.parseRequest() has no check),
+ * and some clients send extra bytes: librdkafka 2.0.2 ends ListGroups v4
+ * with one zero byte too many and OffsetFetch v7 with three.  Requests are
+ * decoded with this; responses and everything else with the strict form.
+ */
+int hoop_kafka_decode_prefix(const hoop_kafka_alloc_t *a, int16_t api_key,
+    int16_t version, int is_response, const uint8_t *body, size_t len,
+    hoop_kafka_node_t **root, size_t *used, hoop_kafka_err_t *err);
+
 /* The number of bytes hoop_kafka_encode() writes for node and its
  * descendants (any node, usually the root). */
 size_t hoop_kafka_encoded_size(const hoop_kafka_node_t *node);

@@ -775,6 +775,73 @@ test_bad_lengths(void **state)
 }
 
 
+/*
+ * Requests with bytes after the message, as librdkafka 2.0.2 sends them
+ * (bodies captured from its ListGroups v4 and OffsetFetch v7 requests):
+ * Kafka's broker reads the fields and ignores the rest, so the gateway
+ * decodes the prefix (hoop_kafka_decode_prefix) and says how much it took;
+ * the strict decoder still refuses them.
+ */
+static void
+test_trailing_request_bytes(void **state)
+{
+    size_t               used;
+    uint8_t             *copy;
+    hoop_kafka_err_t     err;
+    hoop_kafka_node_t   *root, *n;
+    hoop_kafka_alloc_t   a;
+    test_arena_t         ar = { NULL, 0, 0 };
+
+    /* StatesFilter [] , tags, then one zero byte */
+    static const uint8_t  list_groups_v4[] = { 0x01, 0x00, 0x00 };
+
+    /* GroupId "g1", Topics null, RequireStable false, tags, then 3 zeros */
+    static const uint8_t  offset_fetch_v7[] = {
+        0x03, 'g', '1', 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 };
+
+    (void) state;
+
+    a = test_arena_allocator(&ar);
+
+    assert_int_equal(decode_bytes(16, 4, 0, list_groups_v4,
+                                  sizeof(list_groups_v4), &err),
+                     HOOP_KAFKA_EINVALID);
+    assert_string_equal(err.msg, "trailing bytes after message");
+    assert_int_equal(err.offset, 2);
+
+    copy = malloc(sizeof(offset_fetch_v7));
+    assert_non_null(copy);
+    memcpy(copy, list_groups_v4, sizeof(list_groups_v4));
+    assert_int_equal(hoop_kafka_decode_prefix(&a, 16, 4, 0, copy,
+                                              sizeof(list_groups_v4), &root,
+                                              &used, &err), HOOP_KAFKA_OK);
+    assert_int_equal(used, 2);
+    n = hoop_kafka_node_child(root, "StatesFilter");
+    assert_non_null(n);
+    assert_int_equal(n->u.list.count, 0);
+
+    memcpy(copy, offset_fetch_v7, sizeof(offset_fetch_v7));
+    assert_int_equal(hoop_kafka_decode_prefix(&a, 9, 7, 0, copy,
+                                              sizeof(offset_fetch_v7), &root,
+                                              &used, &err), HOOP_KAFKA_OK);
+    assert_int_equal(used, 6);
+    n = hoop_kafka_node_child(root, "GroupId");
+    assert_non_null(n);
+    assert_int_equal(n->u.bytes.len, 2);
+    assert_memory_equal(n->u.bytes.data, "g1", 2);
+    assert_true(hoop_kafka_node_child(root, "Topics")->flags
+                & HOOP_KAFKA_NODE_NULL);
+
+    /* a message cut short is still an error */
+    assert_int_equal(hoop_kafka_decode_prefix(&a, 9, 7, 0, copy, 4, &root,
+                                              &used, &err),
+                     HOOP_KAFKA_ETRUNCATED);
+
+    free(copy);
+    test_arena_reset(&ar);
+}
+
+
 static void
 test_bad_tagged_and_struct(void **state)
 {
@@ -1214,6 +1281,7 @@ main(void)
         cmocka_unit_test(test_build_all_messages),
         cmocka_unit_test(test_build_defaults),
         cmocka_unit_test(test_bad_lengths),
+        cmocka_unit_test(test_trailing_request_bytes),
         cmocka_unit_test(test_bad_tagged_and_struct),
         cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_rewrite_endpoints),
