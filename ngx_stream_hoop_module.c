@@ -18,6 +18,7 @@
 #include "src/redis/hoop_redis_policy.h"
 #include "src/audit/hoop_audit.h"
 #include "src/metrics/hoop_metrics.h"
+#include "src/session/hoop_stats.h"
 
 
 static void *ngx_stream_hoop_create_main_conf(ngx_conf_t *cf);
@@ -556,6 +557,10 @@ invalid:
 static ngx_int_t
 ngx_stream_hoop_preconfiguration(ngx_conf_t *cf)
 {
+    if (hoop_stats_add_variables(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return hoop_auth_add_variables(cf);
 }
 

@@ -5,7 +5,9 @@
 # requests by ApiKey and decision, authentications by mechanism and
 # result, connections, client bytes, audit events written; the numbers are
 # the instance's (two workers), survive a reload, and the endpoint answers
-# only GET.
+# only GET.  The stream access log, with the $hoop_* variables of a
+# documented log_format, names each connection's principal, outcome,
+# ApiKeys, topics and its session id in the audit trail.
 #
 # Needs: t/bin/kafka-cluster start (Kafka), redis-server, kcat.
 
@@ -31,7 +33,7 @@ my $NAME = "t096r$$";
 my $PREFIX = "t096:$$:";
 my $TOPIC = "metrics.t096-$$";
 
-plan tests => 19;
+plan tests => 26;
 
 my $st = run_cmd(cmd => [ "$repo/t/bin/redis-env", 'start', '--name', $NAME ],
                  timeout => 30);
@@ -81,13 +83,19 @@ my $ng = hoop_nginx_start(
     stream_config => "hoop_redis 127.0.0.1:$RPORT prefix=$PREFIX;\n"
                      . "hoop_audit_spool $DIR/spool;\n"
                      . 'hoop_broker_address 1 127.0.0.1:$TEST_NGINX_SERVER_PORT;' . "\n"
-                     . "server { listen 127.0.0.1:$MPORT; hoop_metrics; }",
+                     . "server { listen 127.0.0.1:$MPORT; hoop_metrics; }\n"
+                     . 'log_format hoop \'$remote_addr [$time_local] $hoop_session_id '
+                     . '"$hoop_principal" $hoop_auth_method $hoop_decision '
+                     . 'requests=$hoop_requests "$hoop_decisions" "$hoop_api_keys" '
+                     . 'last=$hoop_api_key topics="$hoop_topics" $bytes_received '
+                     . "\$bytes_sent \$session_time';",
     stream_server_config => <<"CONF");
 hoop on;
 hoop_auth sasl;
 hoop_sasl_credentials $DIR/credentials.jsonl;
 hoop_policy $DIR/policy.yaml;
 hoop_audit on;
+access_log $DIR/access.log hoop;
 proxy_pass \$TEST_NGINX_KAFKA_BOOTSTRAP;
 CONF
 my $boot = "127.0.0.1:$ng->{port}";
@@ -180,6 +188,28 @@ my ($s405) = scrape("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\
 is($s405, 'HTTP/1.1 405 Method Not Allowed', 'only GET');
 my ($s400) = scrape('x' x 5000);
 is($s400, 'HTTP/1.1 400 Bad Request', 'a request head over 4 KiB is refused');
+
+# the access log: one line per connection, bob's produce allowed, alice's
+# denied, the failed login with no principal
+my @acc = do { open my $a, '<', "$DIR/access.log" or die $!; <$a> };
+my ($bob) = grep { /"bob" PLAIN / } @acc;
+my ($alice) = grep { /"alice" PLAIN / } @acc;
+ok($bob, 'a line for bob') or diag(@acc);
+like($bob // '', qr/ allow requests=\d+ "[^"]*local=\d+[^"]*" "[^"]*Produce=\d[^"]*" last=\w+ topics="\Q$TOPIC\E" /,
+     'bob: allowed, Produce among his ApiKeys, the topic named');
+like($alice // '', qr/ deny requests=\d+ "[^"]*deny=\d[^"]*" "[^"]*Produce=\d[^"]*" last=\w+ topics="\Q$TOPIC\E" /,
+     'alice: denied');
+my ($bad) = grep { !/"(?:alice|bob)"/ } @acc;
+like($bad // '', qr/ "-" PLAIN auth_failed requests=3 "allow=1 local=2" "ApiVersions=1 SaslHandshake=1 SaslAuthenticate=1" last=SaslAuthenticate topics="-" /,
+     'the failed login: no principal, auth_failed') or diag(@acc);
+my %ids = map { (/^\S+ \[[^\]]+\] (\S+) / ? ($1 => 1) : ()) } @acc;
+is(scalar keys %ids, scalar @acc, 'one line per connection, each with its own session id');
+my ($sid) = ($bob // '') =~ /^\S+ \[[^\]]+\] (\S+) /;
+like($sid // '', qr/^[\w.-]+-[0-9a-f]+-\d+$/, '$hoop_session_id: node, worker start, connection');
+my $xr = run_cmd(cmd => [ 'redis-cli', '-p', $RPORT, '--raw', 'XRANGE', "${PREFIX}audit", '-', '+' ],
+                 timeout => 10);
+my $evs = () = ($xr->{stdout} // '') =~ /^\Q$sid\E$/mg;
+ok($sid && $evs >= 2, "the audit trail has bob's session under that id ($evs events)");
 
 my $log = hoop_nginx_stop($ng);
 unlike($log, qr/\[(alert|crit|emerg)\]|exited on signal|open socket/, 'no alert, no crash, no socket left');

@@ -101,6 +101,10 @@ struct hoop_authz_plan_s;
 /* at the session's start: its "closed" event is then certain */
 void hoop_audit_open(hoop_session_t *hs);
 
+/* the session's audit id into *sid (not copied); 0 without an audit
+ * trail for the session ($hoop_session_id) */
+ngx_uint_t hoop_audit_session_id(hoop_session_t *hs, ngx_str_t *sid);
+
 /* a request is about to be planned: its decisions are collected */
 void hoop_audit_begin(hoop_session_t *hs, struct hoop_request_s *req);
 

@@ -13,6 +13,7 @@
  */
 
 #include "hoop_audit.h"
+#include "../session/hoop_stats.h"
 #include "../session/hoop_codec.h"
 #include "../session/hoop_authorize.h"
 #include "../kafka/hoop_kafka_authz.h"
@@ -467,6 +468,20 @@ void
 hoop_audit_open(hoop_session_t *hs)
 {
     (void) hoop_audit_session(hs);
+}
+
+
+ngx_uint_t
+hoop_audit_session_id(hoop_session_t *hs, ngx_str_t *sid)
+{
+    if (hs->audit == NULL) {
+        return 0;
+    }
+
+    sid->data = hs->audit->sid;
+    sid->len = hs->audit->sid_len;
+
+    return 1;
 }
 
 
@@ -1263,6 +1278,7 @@ hoop_audit_auth(hoop_session_t *hs, ngx_uint_t ok, ngx_str_t *reason)
     json_t  *ev;
 
     hoop_metrics_auth(hs->identity.method, ok);
+    hoop_stats_auth(hs, ok);
 
     ev = hoop_audit_event(hs, ok ? "authenticated" : "authentication_failed");
     if (ev == NULL) {

@@ -108,7 +108,7 @@ hoop_variable_identity(ngx_stream_session_t *s,
 
     v->valid = 1;
     v->no_cacheable = 1;
-    v->not_found = 0;
+    v->not_found = (v->len == 0);   /* a failed login has no principal */
 
     return NGX_OK;
 }

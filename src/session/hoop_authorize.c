@@ -10,6 +10,7 @@
 #include "hoop_authorize.h"
 #include "../audit/hoop_audit.h"
 #include "../metrics/hoop_metrics.h"
+#include "hoop_stats.h"
 
 
 extern ngx_module_t  ngx_stream_hoop_module;
@@ -413,8 +414,10 @@ hoop_authorize_request(hoop_session_t *hs, hoop_request_t *req,
     hoop_authz_conf_t    *conf;
     hoop_kafka_node_t    *root;
     hoop_kafka_alloc_t    a;
-    hoop_authz_plan_t    *p;
-    hoop_authz_result_t   res;
+    size_t                      i, nchecks;
+    hoop_authz_plan_t          *p;
+    hoop_authz_result_t         res;
+    const hoop_authz_check_t   *checks;
 
     c = hs->session->connection;
     *plan = NULL;
@@ -448,10 +451,18 @@ hoop_authorize_request(hoop_session_t *hs, hoop_request_t *req,
         return NGX_ERROR;
     }
 
-    hoop_metrics_request(req->api_key,
-                         res.action == HOOP_AUTHZ_DENY ? HOOP_METRIC_DENY
-                         : res.action == HOOP_AUTHZ_PARTIAL
-                           ? HOOP_METRIC_PARTIAL : HOOP_METRIC_ALLOW);
+    hoop_stats_request(hs, req->api_key,
+                       res.action == HOOP_AUTHZ_DENY ? HOOP_METRIC_DENY
+                       : res.action == HOOP_AUTHZ_PARTIAL
+                         ? HOOP_METRIC_PARTIAL : HOOP_METRIC_ALLOW);
+
+    checks = hoop_authz_checks(p, &nchecks);
+
+    for (i = 0; i < nchecks; i++) {
+        if (checks[i].type == HOOP_POLICY_RES_TOPIC && checks[i].name) {
+            hoop_stats_topic(hs, checks[i].name, checks[i].len);
+        }
+    }
 
     if (res.action == HOOP_AUTHZ_DENY) {
         /* session recording: the request as the client sent it */

@@ -12,6 +12,7 @@
 #include "hoop_authorize.h"
 #include "../audit/hoop_audit.h"
 #include "../metrics/hoop_metrics.h"
+#include "hoop_stats.h"
 
 
 static ngx_int_t hoop_request_fallback(hoop_session_t *hs,
@@ -83,7 +84,7 @@ hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
 
         if (rc == NGX_OK) {
             /* answered by the gateway */
-            hoop_metrics_request(req.api_key, HOOP_METRIC_LOCAL);
+            hoop_stats_request(hs, req.api_key, HOOP_METRIC_LOCAL);
             hoop_codec_request_free(&req);
             ngx_free(frame);
             return NGX_OK;
@@ -110,7 +111,7 @@ hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
     }
 
     if (hs->conf->policy == NULL) {
-        hoop_metrics_request(req.api_key, HOOP_METRIC_UNCHECKED);
+        hoop_stats_request(hs, req.api_key, HOOP_METRIC_UNCHECKED);
     }
 
     if (req.expects_response) {
@@ -169,7 +170,7 @@ hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
 
 failed:
 
-    hoop_metrics_request(req.api_key, HOOP_METRIC_REFUSED);
+    hoop_stats_request(hs, req.api_key, HOOP_METRIC_REFUSED);
     hoop_codec_request_free(&req);
 
     if (frame != orig) {

@@ -62,6 +62,7 @@ struct hoop_main_conf_s {
 
 
 typedef struct hoop_auth_conf_s  hoop_auth_conf_t;   /* src/auth */
+typedef struct hoop_stats_s  hoop_stats_t;           /* hoop_stats.c */
 typedef struct hoop_upstream_sasl_s  hoop_upstream_sasl_t;
 
 
@@ -164,6 +165,7 @@ typedef struct {
     size_t                held_bytes;
 
     struct hoop_audit_session_s *audit;      /* hoop_audit on, else NULL */
+    struct hoop_stats_s  *stats;             /* hoop_stats.c */
 
     unsigned              error:1;
     unsigned              closing:1;         /* answer sent, then close */
