@@ -28,6 +28,11 @@ deps:
 
 module: deps $(MODULE)
 
+# the audit script, embedded in the module as a C string (tools/embed-lua;
+# test/unit checks that the two agree)
+src/audit/hoop_audit_lua.h: src/audit/hoop_audit.lua tools/embed-lua
+	tools/embed-lua && touch $@
+
 # hoop-passwd and the other command-line tools, into build/tools
 tools: deps
 	$(MAKE) -s -C tools

@@ -84,9 +84,20 @@ local now = redis.call('TIME')
 local NOW_MS = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 
 
--- JSON scanning: the text was validated by cjson.decode first, so only
--- the extents of the top-level members are found here; the raw text of a
--- number or an array is kept as is (cjson would round numbers above 2^53).
+-- Field values.  Fast path: from cjson's decoded table (strings as they
+-- are, integers in decimal, arrays and objects encoded again, compact).
+-- cjson holds numbers as doubles, and an empty array and an empty object
+-- decode alike, so an event with a number that is not an integer below
+-- 2^53, or an empty table outside the known arrays, takes the slow path:
+-- the raw text of each top-level member, found by scanning the text
+-- (valid JSON: cjson.decode accepted it first), kept exactly.
+
+local BIG = 9007199254740992            -- 2^53
+
+local ARRAYS = {
+    groups = true, partitions = true, offsets = true, mask = true,
+    checks = true
+}
 
 -- index of the closing quote of the string opening at i
 local function string_end(s, i)
@@ -139,44 +150,41 @@ local function decode_string(raw)
     return string.sub(raw, 2, -2)
 end
 
--- key -> raw value text, and the keys in first-seen order
+-- slow path: key -> field text (strings decoded, others as their raw
+-- JSON text, null absent; the last of duplicate keys, as cjson does)
 local function members(s, i)
-    local raw, keys = {}, {}
+    local f = {}
     i = i + 1
 
     while true do
         i = string.find(s, '[^ \t\r\n,]', i)
         if string.byte(s, i) == 125 then
-            return raw, keys
+            return f
         end
 
         local kend = string_end(s, i)
         local key = decode_string(string.sub(s, i, kend))
         i = string.find(s, '[^ \t\r\n:]', kend + 1)
         local vend = value_end(s, i)
+        local raw = string.sub(s, i, vend)
 
-        if raw[key] == nil then
-            keys[#keys + 1] = key
+        if raw == 'null' then
+            f[key] = nil
+        elseif string.byte(raw, 1) == 34 then
+            f[key] = decode_string(raw)
+        else
+            f[key] = raw
         end
-        raw[key] = string.sub(s, i, vend)
         i = vend + 1
     end
-end
-
--- a stream field value: strings decoded, null absent, others as JSON text
-local function field_value(raw)
-    if raw == nil or raw == 'null' then
-        return nil
-    end
-    if string.byte(raw, 1) == 34 then
-        return decode_string(raw)
-    end
-    return raw
 end
 
 local function json_string(s)
     if s == nil then
         return 'null'
+    end
+    if not string.find(s, '[%c"\\]') then
+        return '"' .. s .. '"'
     end
     return '"' .. string.gsub(s, '[%c"\\]', function (c)
         if c == '"' or c == '\\' then
@@ -184,6 +192,99 @@ local function json_string(s)
         end
         return string.format('\\u%04x', string.byte(c))
     end) .. '"'
+end
+
+-- an integer below 2^53 in decimal, else nil
+local function number_text(v)
+    if v == math.floor(v) and v > -BIG and v < BIG then
+        return string.format('%.0f', v)
+    end
+    return nil
+end
+
+-- compact JSON of a decoded value; nil when it may differ from the text
+local function json_text(v, array)
+    local t = type(v)
+
+    if t == 'string' then
+        return json_string(v)
+    elseif t == 'number' then
+        return number_text(v)
+    elseif t == 'boolean' then
+        return tostring(v)
+    elseif v == cjson.null then
+        return 'null'
+    elseif t ~= 'table' then
+        return nil
+    end
+
+    local out, n, count = {}, #v, 0
+    for _ in pairs(v) do
+        count = count + 1
+    end
+
+    if count == 0 then
+        return array and '[]' or nil
+    end
+
+    if n == count then
+        for i = 1, n do
+            out[i] = json_text(v[i], false)
+            if out[i] == nil then
+                return nil
+            end
+        end
+        return '[' .. table.concat(out, ',') .. ']'
+    end
+
+    local keys = {}
+    for k in pairs(v) do
+        if type(k) ~= 'string' then
+            return nil
+        end
+        keys[#keys + 1] = k
+    end
+    table.sort(keys)
+
+    for i, k in ipairs(keys) do
+        local x = json_text(v[k], false)
+        if x == nil then
+            return nil
+        end
+        out[i] = json_string(k) .. ':' .. x
+    end
+    return '{' .. table.concat(out, ',') .. '}'
+end
+
+-- fast path: key -> field text from the decoded object, or nil
+local function fast_fields(obj)
+    local f = {}
+
+    for k, v in pairs(obj) do
+        local t = type(v)
+        local x
+
+        if t == 'string' then
+            x = v
+        elseif t == 'number' then
+            x = number_text(v)
+        elseif t == 'boolean' then
+            x = tostring(v)
+        elseif t == 'table' then
+            x = json_text(v, ARRAYS[k])
+        elseif v == cjson.null then
+            x = false
+        end
+
+        if x == nil then
+            return nil
+        end
+        if x then
+            f[k] = x
+        end
+    end
+
+    return f
 end
 
 -- UTC date of a time in ms, YYYY-MM-DD (days to civil date)
@@ -205,9 +306,9 @@ local function day_of(ms)
     return string.format('%04d-%02d-%02d', y, m, d)
 end
 
-local function positive(raw)
-    if raw and string.match(raw, '^[1-9]%d*$') and #raw <= 15 then
-        return tonumber(raw)
+local function positive(v)
+    if type(v) == 'number' and v >= 1 and v < BIG and v == math.floor(v) then
+        return v
     end
     return nil
 end
@@ -229,17 +330,15 @@ local function parse(text)
         return ev
     end
 
-    local raw, keys = members(text, first)
-    ev.raw = raw
-    ev.keys = keys
-    ev.seq = positive(raw.seq)
-    ev.ts = positive(raw.ts)
+    ev.obj = obj
+    ev.seq = positive(obj.seq)
+    ev.ts = positive(obj.ts)
 
     if not ev.seq then
         ev.invalid = 'no "seq" (a positive integer)'
     elseif not ev.ts then
         ev.invalid = 'no "ts" (milliseconds since the Epoch)'
-    elseif not raw.event or string.byte(raw.event, 1) ~= 34 then
+    elseif type(obj.event) ~= 'string' then
         ev.invalid = 'no "event" (a string)'
     end
 
@@ -247,8 +346,9 @@ local function parse(text)
         return ev
     end
 
-    ev.event = decode_string(raw.event)
-    ev.day = field_value(raw.day)
+    ev.f = fast_fields(obj) or members(text, first)
+    ev.event = obj.event
+    ev.day = obj.day
     if type(ev.day) ~= 'string'
         or not string.match(ev.day, '^%d%d%d%d%-%d%d%-%d%d$')
     then
@@ -292,7 +392,7 @@ local function apply(ev, text)
         f = { 'v', '1' }
         if ev.seq then
             f[#f + 1] = 'seq'
-            f[#f + 1] = tostring(ev.raw.seq)
+            f[#f + 1] = string.format('%d', ev.seq)
         end
         f[#f + 1] = 'ts'
         f[#f + 1] = string.format('%d', NOW_MS)
@@ -306,9 +406,9 @@ local function apply(ev, text)
         return
     end
 
-    local raw = ev.raw
+    local fields, obj = ev.f, ev.obj
     for _, k in ipairs(ORDER) do
-        local v = field_value(raw[k])
+        local v = fields[k]
         if v ~= nil then
             f[#f + 1] = k
             f[#f + 1] = v
@@ -316,56 +416,53 @@ local function apply(ev, text)
     end
 
     local extra = {}
-    for _, k in ipairs(ev.keys) do
+    for k in pairs(fields) do
         if not KNOWN[k] then
             extra[#extra + 1] = k
         end
     end
     table.sort(extra)
     for _, k in ipairs(extra) do
-        local v = field_value(raw[k])
-        if v ~= nil then
-            f[#f + 1] = k
-            f[#f + 1] = v
-        end
+        f[#f + 1] = k
+        f[#f + 1] = fields[k]
     end
 
     xadd(STREAM, ev.ts, f)
     ev.added = true
 
-    local decision = field_value(raw.decision)
+    local decision = fields.decision
 
     if decision == 'deny' or TO_DENIED[ev.event] then
         xadd(DENIED, ev.ts, f)
     end
 
-    local rtype = field_value(raw.resource_type)
+    local rtype = fields.resource_type
 
     if (ev.event == 'request' or ev.event == 'aggregate')
-        and type(rtype) == 'string'
+        and type(obj.resource_type) == 'string'
     then
-        local n = positive(raw.count) or 1
-        local principal = field_value(raw.principal)
-        local resource = field_value(raw.resource)
-        local op = field_value(raw.operation)
+        local n = positive(obj.count) or 1
+        local principal = fields.principal
+        local resource = fields.resource
+        local op = fields.operation
 
         count_in(who, P .. 'audit:who:' .. rtype .. ':' .. ev.day .. ':'
-                 .. (type(resource) == 'string' and resource or ''),
+                 .. (resource or ''),
                  '[' .. json_string(principal) .. ',' .. json_string(op)
                  .. ',' .. json_string(decision) .. ']', n)
 
         count_in(what, P .. 'audit:what:' .. ev.day .. ':'
-                 .. (type(principal) == 'string' and principal or ''),
+                 .. (principal or ''),
                  '[' .. json_string(rtype) .. ',' .. json_string(resource)
                  .. ',' .. json_string(op) .. ',' .. json_string(decision)
                  .. ']', n)
     end
 
-    local rule = field_value(raw.rule)
+    local rule = obj.rule
 
     if decision == 'allow' and type(rule) == 'string' then
         -- an aggregate's last request is at "until"
-        local t = math.max(ev.ts, positive(raw['until']) or 0)
+        local t = math.max(ev.ts, positive(obj['until']) or 0)
         if (used[rule] or 0) < t then
             used[rule] = t
         end

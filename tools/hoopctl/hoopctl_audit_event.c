@@ -19,22 +19,27 @@
 #define HOOPCTL_MAX_YEAR 9999
 
 
-/* the fields of format v1 that are numbers, and arrays (docs/audit.md) */
+/* the fields of format v1 that are numbers, arrays and booleans
+ * (docs/audit.md); every other field is a string */
 static const char  *hoopctl_audit_numbers[] = {
     "v", "seq", "ts", "api_key", "api_version", "correlation_id", "records",
     "bytes", "policy_version", "count", "until", "bytes_in", "bytes_out",
-    NULL
+    "requests", "duration_ms", "partitions_more", "size", NULL
 };
 
 static const char  *hoopctl_audit_arrays[] = {
-    "groups", "partitions", "offsets", "mask", NULL
+    "groups", "partitions", "offsets", "mask", "checks", NULL
+};
+
+static const char  *hoopctl_audit_booleans[] = {
+    "local", NULL
 };
 
 /* not repeated as key=value in the one-line form */
 static const char  *hoopctl_audit_line_skip[] = {
     "id", "v", "seq", "ts", "day", "sid", "event", "principal", "client",
     "api", "api_key", "api_version", "correlation_id", "resource_type",
-    "resource", "operation", "decision", "offsets", NULL
+    "resource", "operation", "decision", "offsets", "payload", NULL
 };
 
 
@@ -379,6 +384,13 @@ hoopctl_audit_field_value(const char *key, size_t klen, const char *val,
                && vlen > 0 && (val[0] == '[' || val[0] == '{'))
     {
         j = json_loadb(val, vlen, 0, NULL);
+
+    } else if (hoopctl_audit_in(hoopctl_audit_booleans, key, klen)) {
+        if (vlen == 4 && memcmp(val, "true", 4) == 0) {
+            j = json_true();
+        } else if (vlen == 5 && memcmp(val, "false", 5) == 0) {
+            j = json_false();
+        }
     }
 
     return j ? j : hoopctl_json_strn(val, vlen);
