@@ -7,6 +7,9 @@
 #                      regression suite against a real Kafka broker and
 #                      Redis started for the run
 #   make fuzz          every libFuzzer target for ten minutes
+#   make test-asan     the regression suite with the module built with
+#                      AddressSanitizer and UBSan, loaded into Debian's nginx
+#                      (tools/asan-nginx); any sanitizer report fails it
 #   make run           a local Kafka, Redis and the gateway in front of them
 #   make codegen       regenerate src/kafka/generated from Kafka's message specs
 #   make clean
@@ -16,10 +19,14 @@ BUILD       := $(CURDIR)/build
 MODULE      := $(BUILD)/ngx_stream_hoop_module.so
 NGINX_SRC   ?=
 HOOP_CFLAGS := -Wall -Wextra -Wno-unused-parameter -Werror
+HOOP_LDFLAGS :=
+SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer
 
 MODULE_SRCS := config ngx_stream_hoop_module.c $(wildcard src/*/*.[ch] src/kafka/generated/*.[ch])
 
-.PHONY: all module tools deps test unit fuzz-smoke fuzz prove run stop codegen clean
+.PHONY: all module tools deps test unit fuzz-smoke fuzz prove run stop codegen clean \
+        module-asan test-asan
 
 all: module tools
 
@@ -53,7 +60,7 @@ $(BUILD)/nginx-src/objs/Makefile: config $(SOURCES_LIST)
 	    --with-stream_ssl_module --with-stream_ssl_preread_module \
 	    --with-stream_realip_module \
 	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC $(HOOP_CFLAGS)" \
-	    --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS)" \
+	    --with-ld-opt="$$(dpkg-buildflags --get LDFLAGS) $(HOOP_LDFLAGS)" \
 	    --add-dynamic-module=$(CURDIR) >$(BUILD)/configure.log
 
 $(MODULE): $(BUILD)/nginx-src/objs/Makefile $(MODULE_SRCS)
@@ -86,6 +93,24 @@ fuzz-smoke:
 
 fuzz:
 	$(MAKE) -C fuzz smoke SECONDS=600
+
+# the module with ASan and UBSan, in build/asan (Debian's nginx only)
+module-asan: deps
+	$(MAKE) -s BUILD=$(BUILD)/asan HOOP_CFLAGS="$(HOOP_CFLAGS) $(SAN_FLAGS)" \
+	    HOOP_LDFLAGS="$(SAN_FLAGS)" $(BUILD)/asan/ngx_stream_hoop_module.so
+
+# the regression suite against the sanitized module: Debian's nginx runs
+# with the sanitizer runtimes preloaded (tools/asan-nginx), reports are
+# written to build/asan/reports and fail the run
+test-asan: module-asan tools
+	rm -rf $(BUILD)/asan/reports && mkdir -p $(BUILD)/asan/reports
+	HOOP_MODULE=$(BUILD)/asan/ngx_stream_hoop_module.so \
+	    TEST_NGINX_BINARY=$(CURDIR)/tools/asan-nginx \
+	    HOOP_SANITIZER_REPORTS=$(BUILD)/asan/reports \
+	    tools/test-env $(if $(T),prove $(T),all); rc=$$?; \
+	    if ls $(BUILD)/asan/reports/* >/dev/null 2>&1; then \
+	        echo "sanitizer reports:"; head -n 60 $(BUILD)/asan/reports/*; exit 1; fi; \
+	    exit $$rc
 
 prove: module
 	tools/test-env prove
