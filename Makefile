@@ -12,6 +12,8 @@
 #                      (tools/asan-nginx); any sanitizer report fails it
 #   make run           a local Kafka, Redis and the gateway in front of them
 #   make codegen       regenerate src/kafka/generated from Kafka's message specs
+#   make deb           the Debian package (build/deb/libnginx-mod-stream-hoop_*.deb,
+#                      checked by lintian; docs/packaging.md)
 #   make clean
 
 SHELL       := /bin/bash
@@ -25,7 +27,7 @@ SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all \
 
 MODULE_SRCS := config ngx_stream_hoop_module.c $(wildcard src/*/*.[ch] src/kafka/generated/*.[ch])
 
-.PHONY: all module tools deps test unit fuzz-smoke fuzz prove run stop codegen clean \
+.PHONY: all module tools deps test unit fuzz-smoke fuzz prove run stop codegen deb clean \
         module-asan test-asan
 
 all: module tools
@@ -80,6 +82,20 @@ $(MODULE): $(MODULE_SRCS)
 	$(MAKE) -s -C $(NGINX_SRC) -f objs/Makefile modules
 	cp $(NGINX_SRC)/objs/ngx_stream_hoop_module.so $@.tmp && mv -f $@.tmp $@
 endif
+
+# Debian's tooling (debian/, nginx-dev's dh_nginx) run on a copy of the
+# sources in build/deb/src, so dpkg-buildpackage's products (written to the
+# parent directory) and its build directory stay under build/deb
+DEB_FILES := config ngx_stream_hoop_module.c src tools debian README.md docs \
+             policy-examples
+DEB_JOBS  ?= 2
+
+deb: deps src/audit/hoop_audit_lua.h
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	tar -c --exclude-vcs --exclude=__pycache__ $(DEB_FILES) | tar -x -C $(BUILD)/deb/src
+	cd $(BUILD)/deb/src && dpkg-buildpackage -us -uc -b -J$(DEB_JOBS)
+	lintian --fail-on error $(BUILD)/deb/*.changes
+	@ls $(BUILD)/deb/*.deb
 
 codegen:
 	tools/kafka-codegen/fetch-and-generate.sh
