@@ -687,20 +687,24 @@ is_deeply([ $r->{rc}, scalar(lines_of($out)) ], [ 0, @ids + 1 ],
 batch($W1, {}, ev(16, $now - 2000, event => 'closed', principal => 'erin',
                  bytes_in => 10, bytes_out => 20, requests => 3, duration_ms => 1500),
       ev(17, $now - 1000, event => 'record', principal => 'frank', dir => 'response',
-         api => 'Metadata', api_key => 3, api_version => 12, correlation_id => 9,
-         size => 512, local => JSON::PP::true, payload => 'AAAAAQ==',
+         sid => 'gw1-export-1', api => 'Metadata', api_key => 3, api_version => 12,
+         correlation_id => 9, size => 512, local => JSON::PP::true, payload => 'AAAAAQ==',
          checks => [[ 'topic', 'orders', 'describe', 'allow' ]]));
 $r = audit('export', '--group', 'g1', '--out', $out);
 @lines = grep { length } lines_of($out);
-like($r->{stdout}, qr/^exported 2 events/, 'export after new events: 2');
-is_deeply([ map { my $o = jdecode($_); delete @$o{qw(id v seq ts node sid)}; $o } @lines[-2, -1] ],
+like($r->{stdout}, qr/^exported 1 event /,
+     'export after new events: 1 (a record event is in its session\'s stream)');
+is_deeply([ map { my $o = jdecode($_); delete @$o{qw(id v seq ts node sid)}; $o } $lines[-1] ],
           [ { event => 'closed', principal => 'erin', bytes_in => 10, bytes_out => 20,
-              requests => 3, duration_ms => 1500 },
-            { event => 'record', principal => 'frank', dir => 'response', api => 'Metadata',
+              requests => 3, duration_ms => 1500 } ],
+          'export: closed events typed (numbers)');
+$r = hoopctl('sessions', 'show', 'gw1-export-1', '--payloads', '--json', @STORE);
+is_deeply([ map { delete @$_{qw(id v seq ts node sid)}; $_ } @{ jdecode($r->{stdout}) // [] } ],
+          [ { event => 'record', principal => 'frank', dir => 'response', api => 'Metadata',
               api_key => 3, api_version => 12, correlation_id => 9, size => 512,
-              local => JSON::PP::true, payload => 'AAAAAQ==',
+              local => JSON::PP::true, payload => 'AAAAAQ==', offset_ms => 0,
               checks => [[ 'topic', 'orders', 'describe', 'allow' ]] } ],
-          'export: closed and record events typed (numbers, checks, local)');
+          'sessions show --json: record events typed (numbers, checks, local)');
 is_deeply([ map { jdecode($_)->{id} } @lines ], [ stream_ids() ],
           'the file has every entry once');
 
@@ -836,6 +840,292 @@ is($fh->result(0), 0, 'tail --follow: exit 0 on SIGTERM');
 
 $r = audit('tail', '--stream', 'no-such-stream');
 is_deeply([ $r->{rc}, $r->{stdout} ], [ 0, '' ], 'tail of an empty stream: nothing');
+
+# --- the script and hoopctl: session recording -------------------------------
+
+sub hoopctl_time {
+    my ($ms) = @_;
+    return strftime('%Y-%m-%dT%H:%M:%S', gmtime(int($ms / 1000))) . sprintf('.%03dZ', $ms % 1000);
+}
+
+# record events go to P audit:session:<sid>, not to the main stream; the
+# session is indexed in P audit:sessions (score: its first event's ms) and
+# listed from P audit:sessions:<sid>; its closed event ends its stream
+{
+    my $PS = "${PREFIX}rec:";
+    my %o = (prefix => $PS, stream => "${PS}audit");
+    my @PSTORE = ('--redis', "127.0.0.1:$port", '--prefix', $PS);
+    my $ts = $now - 60_000;
+    my %who = (principal => 'alice', auth => 'PLAIN', client => '127.0.0.1:5001',
+               client_id => 'rdkafka', software => 'librdkafka/2.0.2');
+    my @produce = (api => 'Produce', api_key => 0, api_version => 9, correlation_id => 4);
+    my @rb = (
+        ev(1, $ts, event => 'record', sid => 'gw1-s1', %who, @produce, dir => 'request',
+           size => 120, checks => [[ 'topic', 'orders', 'write', 'allow' ]]),
+        ev(2, $ts + 1, event => 'request', sid => 'gw1-s1', %who, @produce,
+           resource_type => 'topic', resource => 'orders', operation => 'write',
+           decision => 'allow', rule => 'r1'),
+        ev(3, $ts + 7, event => 'record', sid => 'gw1-s1', %who, @produce, dir => 'response',
+           size => 60),
+        ev(4, $ts + 8, event => 'record', sid => 'gw1-s2', %who, principal => 'bob',
+           api => 'Metadata', api_key => 3, api_version => 12, correlation_id => 1,
+           dir => 'request', size => 20, payload => 'AAECAwQFBgcICQoLDA0ODxAREhM=',
+           checks => [[ 'topic', 'orders', 'describe', 'allow' ],
+                      [ 'topic', 'pii', 'describe', 'deny' ]],
+           mask => [[ 'pii-email', 2 ]]),
+        ev(5, $ts + 9, event => 'record', sid => 'gw1-s2', %who, principal => 'bob',
+           api => 'Metadata', api_key => 3, api_version => 12, correlation_id => 1,
+           dir => 'response', size => 4, payload => 'not base64!', local => JSON::PP::true),
+        ev(6, $ts + 20, event => 'closed', sid => 'gw1-s1', %who, bytes_in => 300,
+           bytes_out => 400, requests => 3, duration_ms => 21),
+        ev(7, $ts + 21, event => 'closed', sid => 'gw1-s3', %who, principal => 'carol'),
+        # no sid: the event cannot be filed under a session, so it stays
+        ev(8, $ts + 22, event => 'record', sid => undef, dir => 'request', size => 1),
+    );
+    $res = batch('gwrec:1:1', \%o, @rb);
+    is_deeply($res, [8, 0], 'record batch: 8 applied');
+    my @m = entries("${PS}audit");
+    is_deeply([ map { [ $_->{h}{seq}, $_->{h}{event} ] } @m ],
+              [ [2, 'request'], [6, 'closed'], [7, 'closed'], [8, 'record'] ],
+              'the main stream: the decision and the closed events; a record event '
+              . 'only without a sid');
+    my @s1 = entries("${PS}audit:session:gw1-s1");
+    is_deeply([ map { $_->{id} } @s1 ], [ "$ts-0", ($ts + 7) . '-0', ($ts + 20) . '-0' ],
+              'session stream: ids are the gateway times');
+    is_deeply([ keys_of($s1[0]) ],
+              [qw(v seq ts node sid event principal auth client client_id software api
+                  api_key api_version correlation_id checks dir size)],
+              'session stream: the fields in the order of the main stream');
+    is_deeply([ @{ $s1[0]{h} }{qw(seq event dir size checks)} ],
+              [ 1, 'record', 'request', 120, '[["topic","orders","write","allow"]]' ],
+              'session stream: the request record as the main stream would hold it');
+    is_deeply([ map { $_->{h}{event} } @s1[1, 2] ], [ 'record', 'closed' ],
+              'session stream: its response, then the session\'s closed event');
+    is_deeply($s1[2]{f}, (grep { $_->{h}{seq} == 6 } @m)[0]{f},
+              'the closed event: the same entry as in the main stream');
+    is_deeply([ map { $_->{h}{payload} } entries("${PS}audit:session:gw1-s2") ],
+              [ 'AAECAwQFBgcICQoLDA0ODxAREhM=', 'not base64!' ], 'payloads kept as sent');
+    is(redis('EXISTS', "${PS}audit:session:gw1-s3"), 0,
+       'a session that was not recorded: no session stream for its closed event');
+    is_deeply(redis('ZRANGE', "${PS}audit:sessions", 0, -1, 'WITHSCORES'),
+              [ 'gw1-s1', $ts, 'gw1-s2', $ts + 8 ],
+              'P audit:sessions: the sessions by the ms of their first event');
+    my %h1 = @{ redis('HGETALL', "${PS}audit:sessions:gw1-s1") };
+    is_deeply(\%h1, { first => $ts, last => $ts + 20, requests => 1, responses => 1,
+                      bytes => 180, entries => 3, record => 'summary', node => 'gw1',
+                      %who, closed => $ts + 20, bytes_in => 300, bytes_out => 400,
+                      duration_ms => 21 },
+              'P audit:sessions:<sid>: identity, times, counts, mode, the end');
+    is(redis('HGET', "${PS}audit:sessions:gw1-s2", 'record'), 'payloads',
+       'a session with payloads: record payloads');
+    is(redis('TTL', "${PS}audit:session:gw1-s1"), -1, 'retention_s 0: session keys do not expire');
+
+    $res = batch('gwrec:1:1', \%o, @rb);
+    is_deeply($res, [0, 8], 'the batch again: all skipped');
+    is(redis('XLEN', "${PS}audit:session:gw1-s1"), 3, 'nothing twice in the session stream');
+    is(redis('HGET', "${PS}audit:sessions:gw1-s1", 'entries'), 3, 'nor counted twice');
+
+    # a later batch: the session goes on, then closes
+    $res = batch('gwrec:1:1', \%o,
+                 ev(9, $ts + 30, event => 'record', sid => 'gw1-s2', %who, principal => 'bob',
+                    dir => 'request', api => 'Fetch', api_key => 1, api_version => 12,
+                    correlation_id => 2, size => 50, checks => [[ 'topic', 'orders', 'read', 'allow' ]]),
+                 ev(10, $ts + 40, event => 'closed', sid => 'gw1-s2', %who, principal => 'bob',
+                    bytes_in => 70, bytes_out => 90, requests => 2, duration_ms => 32));
+    is_deeply($res, [2, 0], 'a later batch of session gw1-s2');
+    is_deeply([ map { $_->{h}{seq} } entries("${PS}audit:session:gw1-s2") ], [4, 5, 9, 10],
+              'its closed event ends its stream (a session of an earlier batch)');
+    my %h2 = @{ redis('HGETALL', "${PS}audit:sessions:gw1-s2") };
+    is_deeply([ @h2{qw(first last requests responses bytes entries record closed)} ],
+              [ $ts + 8, $ts + 40, 2, 1, 74, 4, 'payloads', $ts + 40 ],
+              'its hash adds up the batches');
+    is(redis('ZSCORE', "${PS}audit:sessions", 'gw1-s2'), $ts + 8, 'its score stays its start');
+
+    # hoopctl sessions list
+    my $t = sub { hoopctl_time($_[0]) };
+    $r = hoopctl('sessions', 'list', @PSTORE);
+    is($r->{stdout}, "2 recorded sessions\n"
+       . "SESSION  START                     END                       PRINCIPAL  CLIENT          REQUESTS  BYTES  RECORD\n"
+       . "gw1-s1   " . $t->($ts) . "  " . $t->($ts + 20) . "  alice      127.0.0.1:5001  1         180    summary\n"
+       . "gw1-s2   " . $t->($ts + 8) . "  " . $t->($ts + 40) . "  bob        127.0.0.1:5001  2         74     payloads\n",
+       'sessions list: the table') or diag($r->{stderr});
+    $r = hoopctl('sessions', 'list', '--json', @PSTORE);
+    is_deeply(jdecode($r->{stdout}),
+              [ { sid => 'gw1-s1', node => 'gw1', %who, record => 'summary', first => $ts,
+                  last => $ts + 20, closed => $ts + 20, requests => 1, responses => 1,
+                  bytes => 180, entries => 3, bytes_in => 300, bytes_out => 400,
+                  duration_ms => 21 },
+                { sid => 'gw1-s2', node => 'gw1', %who, principal => 'bob',
+                  record => 'payloads', first => $ts + 8, last => $ts + 40,
+                  closed => $ts + 40, requests => 2, responses => 1, bytes => 74,
+                  entries => 4, bytes_in => 70, bytes_out => 90, duration_ms => 32 } ],
+              'sessions list --json: every field, typed');
+    is_deeply([ $r->{stdout} =~ /^    "(\w+)"/mg ],
+              [ (qw(sid node principal auth client client_id software record first last
+                    closed requests responses bytes entries bytes_in bytes_out
+                    duration_ms)) x 2 ], 'sessions list --json: in a fixed order');
+    $r = hoopctl('sessions', 'list', '--principal', 'bob', @PSTORE);
+    like($r->{stdout}, qr/\A1 recorded session of bob\n.*\ngw1-s2 [^\n]*\n\z/s,
+         'sessions list --principal bob');
+    my $since = hoopctl_time($ts + 5);
+    $r = hoopctl('sessions', 'list', '--since', $since, '--json', @PSTORE);
+    is_deeply([ map { $_->{sid} } @{ jdecode($r->{stdout}) // [] } ], [ 'gw1-s2' ],
+              'sessions list --since: by start time');
+    $r = hoopctl('sessions', 'list', '--until', $since, @PSTORE);
+    like($r->{stdout}, qr/\A1 recorded session started from 1970-01-01T00:00:00.000Z to \Q$since\E\n/,
+         'sessions list --until: by start time, said in the summary');
+    $r = hoopctl('sessions', 'list', '--since', 'now', '--until', '1h', @PSTORE);
+    ok($r->{rc} == 2 && $r->{stderr} =~ /--since now is after --until 1h/, '--since after --until: exit 2');
+
+    # hoopctl sessions show
+    $r = hoopctl('sessions', 'show', 'gw1-s1', @PSTORE);
+    is($r->{stdout},
+       "session gw1-s1: principal alice (PLAIN), client 127.0.0.1:5001, client_id rdkafka, software librdkafka/2.0.2\n"
+       . "recorded (summary) from " . $t->($ts) . " to " . $t->($ts + 20) . ", closed; 3 entries\n"
+       . "+MS  DIR       API         CORRELATION  SIZE  CHECKS\n"
+       . "+0   request   Produce v9  4            120   topic:orders write allow\n"
+       . "+7   response  Produce v9  4            60    -\n"
+       . "+20  closed    -           -            -     bytes_in=300  bytes_out=400  requests=3  duration_ms=21\n",
+       'sessions show: the timeline') or diag($r->{stderr});
+    $r = hoopctl('sessions', 'show', 'gw1-s2', '--payloads', @PSTORE);
+    is($r->{stdout},
+       "session gw1-s2: principal bob (PLAIN), client 127.0.0.1:5001, client_id rdkafka, software librdkafka/2.0.2\n"
+       . "recorded (payloads) from " . $t->($ts + 8) . " to " . $t->($ts + 40) . ", closed; 4 entries\n"
+       . "+MS  DIR       API           CORRELATION  SIZE  CHECKS\n"
+       . "+0   request   Metadata v12  1            20    topic:orders describe allow, topic:pii describe deny  mask=[[\"pii-email\",2]]\n"
+       . "    payload, 20 bytes:\n"
+       . "    000000  00 01 02 03 04 05 06 07  08 09 0a 0b 0c 0d 0e 0f  |................|\n"
+       . "    000010  10 11 12 13                                       |....|\n"
+       . "+1   response  Metadata v12  1            4     (answered by the gateway)\n"
+       . "    payload (not base64): not base64!\n"
+       . "+22  request   Fetch v12     2            50    topic:orders read allow\n"
+       . "+32  closed    -             -            -     bytes_in=70  bytes_out=90  requests=2  duration_ms=32\n",
+       'sessions show --payloads: the frames as hex dumps') or diag($r->{stderr});
+    $r = hoopctl('sessions', 'show', 'gw1-s2', @PSTORE);
+    unlike($r->{stdout}, qr/^    payload/m, 'sessions show: no dump without --payloads');
+    $r = hoopctl('sessions', 'show', 'gw1-s2', '--json', @PSTORE);
+    my $tl = jdecode($r->{stdout}) // [];
+    is_deeply([ map { [ $_->{offset_ms}, $_->{dir} // $_->{event}, exists $_->{payload} ] } @$tl ],
+              [ [0, 'request', ''], [1, 'response', ''], [22, 'request', ''], [32, 'closed', ''] ],
+              'sessions show --json: the entries with offset_ms, no payload');
+    is_deeply($tl->[0]{checks}, [[ 'topic', 'orders', 'describe', 'allow' ],
+                                 [ 'topic', 'pii', 'describe', 'deny' ]], 'and typed');
+    $r = hoopctl('sessions', 'show', 'gw1-s3', @PSTORE);
+    is_deeply([ $r->{rc}, $r->{stdout} ], [ 1, '' ], 'sessions show of a session not recorded: exit 1');
+    like($r->{stderr}, qr/^hoopctl: no recorded session "gw1-s3"/, 'and why');
+    $r = hoopctl('sessions', 'show', 'gw1-s1', 'gw1-s2', @PSTORE);
+    ok($r->{rc} == 2 && $r->{stderr} =~ /usage: hoopctl sessions show SID/, 'show of two: exit 2');
+    $r = hoopctl('sessions', 'show', 'gw1-s1', '--since', '1h', @PSTORE);
+    ok($r->{rc} == 2 && $r->{stderr} =~ /sessions show: --since does not apply/, 'show --since: exit 2');
+    $r = hoopctl('sessions', 'list', '--bogus', @PSTORE);
+    ok($r->{rc} == 2 && $r->{stderr} =~ /unknown option "--bogus"/, 'an unknown option: exit 2');
+    $r = hoopctl('sessions', 'help');
+    is_deeply([ $r->{rc}, $r->{stdout} =~ /^  hoopctl (sessions \w+)/mg ],
+              [ 0, 'sessions list', 'sessions show' ], 'sessions help');
+
+    # a session key of another type: the batch stops there, and is applied
+    # once when sent again
+    my $PW = "${PREFIX}recfail:";
+    redis('SET', "${PW}audit:session:gw1-x", 'not a stream');
+    $err = eval { batch('gwrf:1:1', { prefix => $PW, stream => "${PW}audit" },
+                        ev(1, $now, event => 'closed', sid => 'gw1-y'),
+                        ev(2, $now, event => 'record', sid => 'gw1-x', dir => 'request'),
+                        ev(3, $now, event => 'closed', sid => 'gw1-x')); 1 } ? '' : $@;
+    like($err, qr/WRONGTYPE.*\(1 of 3 events applied, 0 skipped\)/,
+         'a session key of another type: error reply saying how far it got');
+    redis('DEL', "${PW}audit:session:gw1-x");
+    $res = batch('gwrf:1:1', { prefix => $PW, stream => "${PW}audit" },
+                 ev(1, $now, event => 'closed', sid => 'gw1-y'),
+                 ev(2, $now, event => 'record', sid => 'gw1-x', dir => 'request'),
+                 ev(3, $now, event => 'closed', sid => 'gw1-x'));
+    is_deeply($res, [2, 1], 'sent again: the rest applied once');
+    is_deeply([ map { $_->{h}{seq} } entries("${PW}audit:session:gw1-x") ], [2, 3],
+              'the session stream has each once');
+
+    # retention: session keys expire, sessions that began before the period
+    # are trimmed (the part before it) or deleted (nothing left), also those
+    # of earlier batches
+    my $PT = "${PREFIX}recret:";
+    my %ot = (prefix => $PT, stream => "${PT}audit");
+    my $old = $now - 7200_000;
+    batch('gwt:1:1', \%ot,
+          ev(1, $old, event => 'record', sid => 'gw1-stale', dir => 'request'),
+          ev(2, $old + 1, event => 'record', sid => 'gw1-long', dir => 'request'),
+          ev(3, $now - 10_000, event => 'record', sid => 'gw1-long', dir => 'response'),
+          ev(4, $old + 2, event => 'record', sid => 'gw1-idle', dir => 'request'),
+          ev(5, $now - 9000, event => 'record', sid => 'gw1-idle', dir => 'response'));
+    is(redis('ZCARD', "${PT}audit:sessions"), 3, 'retention 0: old sessions stay');
+    $res = batch('gwt:1:1', { %ot, retention => 3600 },
+                 ev(6, $now - 1000, event => 'record', sid => 'gw1-new', dir => 'request'),
+                 ev(7, $now - 900, event => 'record', sid => 'gw1-long', dir => 'request'),
+                 ev(8, $old + 3, event => 'record', sid => 'gw1-replayed', dir => 'request'));
+    is_deeply($res, [3, 0], 'retention 1 h: a batch');
+    is_deeply({ @{ redis('ZRANGE', "${PT}audit:sessions", 0, -1, 'WITHSCORES') } },
+              { 'gw1-new' => $now - 1000, 'gw1-long' => $now - 10_000,
+                'gw1-idle' => $now - 9000 },
+              'the index: sessions that began 2 h ago now start with their first kept entry; '
+              . 'those with nothing left are gone');
+    is_deeply([ map { $_->{h}{seq} } entries("${PT}audit:session:gw1-long") ], [3, 7],
+              'a session written now: its entries before the period trimmed');
+    is_deeply([ map { $_->{h}{seq} } entries("${PT}audit:session:gw1-idle") ], [5],
+              'a session of an earlier batch too');
+    is(redis('HGET', "${PT}audit:sessions:gw1-idle", 'first'), $now - 9000,
+       'and its hash says where it starts now');
+    is_deeply([ map { redis('EXISTS', "${PT}audit:$_") } 'session:gw1-stale', 'sessions:gw1-stale',
+                'session:gw1-replayed', 'sessions:gw1-replayed' ], [0, 0, 0, 0],
+              'sessions with nothing in the period: stream and hash deleted');
+    my @ttl = map { redis('TTL', "${PT}audit:$_") } 'session:gw1-new', 'sessions:gw1-new';
+    ok(!grep({ !($_ > 3500 && $_ <= 3600) } @ttl), "session keys expire after retention_s (@ttl s)");
+
+    # garbage: mutated record events never fail a batch, and each applied
+    # one is in one place (the main stream without a sid, else its session's)
+    srand(92);
+    my $PG = "${PREFIX}recfz:";
+    my $rt = $json->encode(ev(1, $now, event => 'record', sid => 'gw1-fz', dir => 'request',
+                              size => 10, payload => 'AAAA',
+                              checks => [[ 'topic', 'orders', 'write', 'allow' ]]));
+    my ($g_ok, $g_applied) = (1, 0);
+    for my $round (1 .. 20) {
+        my @args;
+        for my $i (1 .. 10) {
+            my $t = $rt;
+            $t =~ s/"seq":1/'"seq":' . ($round * 10 + $i)/e;
+            for (1 .. 1 + int(rand(4))) {
+                my $pos = int(rand(length $t));
+                my $op = int(rand(3));
+                if ($op == 0) { substr($t, $pos, 1, chr(int(rand(256)))); }
+                elsif ($op == 1) { substr($t, $pos) = ''; }
+                else { substr($t, $pos, 0, substr($t, int(rand(length $t)), 5)); }
+            }
+            push @args, $t;
+        }
+        my $x = eval { batch('recfz:1:1', { prefix => $PG, stream => "${PG}audit",
+                                             retention => 3600, maxlen => 1000 }, @args) };
+        if (!$x || $x->[0] + $x->[1] != 10) {
+            $g_ok = 0;
+            diag("round $round: " . ($@ || "@$x"));
+            last;
+        }
+        $g_applied += $x->[0];
+    }
+    ok($g_ok, '200 mutated record events: no batch failed');
+    my $g_n = redis('XLEN', "${PG}audit");
+    for my $k (@{ redis('KEYS', "${PG}audit:session:*") }) {
+        $g_n += scalar grep { ($_->{h}{event} // '') ne 'closed' } entries($k);
+    }
+    is($g_n, $g_applied, "and each applied one ($g_applied) is in one stream");
+
+    # maxlen: at most that many sessions (the oldest go first)
+    my $PX2 = "${PREFIX}recmax:";
+    for my $i (1 .. 5) {
+        batch('gwx2:1:1', { prefix => $PX2, stream => "${PX2}audit", maxlen => 3 },
+              ev($i, $now - 10_000 + $i, event => 'record', sid => "gw1-m$i", dir => 'request'));
+    }
+    is_deeply(redis('ZRANGE', "${PX2}audit:sessions", 0, -1), [ 'gw1-m3', 'gw1-m4', 'gw1-m5' ],
+              'maxlen 3: the 3 newest sessions are kept');
+    is_deeply([ map { redis('EXISTS', "${PX2}audit:session:gw1-m$_") } 1 .. 5 ], [0, 0, 1, 1, 1],
+              'and the streams of the others deleted');
+}
 
 # --- under the sanitizers ----------------------------------------------------
 

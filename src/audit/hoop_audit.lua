@@ -26,6 +26,19 @@
 -- allowed request moves P grant:last_used of its rule forward.  Index
 -- increments, last use and trimming are gathered and done once per batch.
 --
+-- Session recording: a "record" event goes to its session's stream
+-- P audit:session:<sid> instead of the main stream (same ids and fields),
+-- which stays the compact decision trail; a "closed" event goes to the
+-- main stream and, when the session has a stream, to that too (the end of
+-- its timeline).  Each recorded session is in the sorted set
+-- P audit:sessions (member sid, score: ms of its first kept entry) and
+-- has a hash P audit:sessions:<sid> for listing (identity, client, first,
+-- last, counts, record mode), written once per batch.  Session keys expire
+-- retention_s after their last write; sessions that began before the
+-- retention period are trimmed like the main stream (their older entries
+-- dropped, their keys deleted once nothing is left), and maxlen caps both
+-- the entries of a session and the number of sessions.
+--
 -- An argument that is not a JSON object with a seq, a ts and an event
 -- is not dropped: it lands in both streams as event "invalid" with the
 -- text in "raw" and the reason in "error" (counted as applied).
@@ -60,6 +73,11 @@ local WKEY = P .. 'audit:writer:' .. WRITER
 local WRITER_TTL = 30 * 86400
 local AHEAD_MS = 300000
 local LAST_USED = P .. 'grant:last_used'
+local SESSION = P .. 'audit:session:'           -- + sid: stream
+local SESSIONS = P .. 'audit:sessions'          -- sorted set of sids
+local SESSION_INFO = P .. 'audit:sessions:'     -- + sid: hash
+local SID_MAX = 512                             -- bytes of a sid
+local AGE_MAX = 64                              -- old sessions per batch
 
 -- the order of the stream fields; the other keys follow, sorted
 local ORDER = {
@@ -375,6 +393,72 @@ end
 
 local who, what, used = {}, {}, {}
 
+-- recorded sessions of this batch: sid -> what it adds to the listing
+local sessions = {}
+
+-- the hash fields copied from the session's events (the latest wins)
+local SESSION_COPY = {
+    'node', 'principal', 'auth', 'client', 'client_id', 'software'
+}
+
+local function session_of(sid)
+    local s = sessions[sid]
+    if not s then
+        s = { requests = 0, responses = 0, bytes = 0, entries = 0,
+              copy = {} }
+        sessions[sid] = s
+    end
+    return s
+end
+
+local function session_event(s, ev)
+    s.first = math.min(s.first or ev.ts, ev.ts)
+    s.last = math.max(s.last or ev.ts, ev.ts)
+    s.entries = s.entries + 1
+    for _, k in ipairs(SESSION_COPY) do
+        if ev.f[k] then
+            s.copy[k] = ev.f[k]
+        end
+    end
+end
+
+-- a record event, now in its session's stream
+local function recorded(sid, ev)
+    local s, obj = session_of(sid), ev.obj
+
+    session_event(s, ev)
+
+    if obj.dir == 'request' then
+        s.requests = s.requests + 1
+    elseif obj.dir == 'response' then
+        s.responses = s.responses + 1
+    end
+
+    if type(obj.size) == 'number' and obj.size >= 0 and obj.size < BIG then
+        s.bytes = s.bytes + math.floor(obj.size)
+    end
+
+    if ev.f.payload then
+        s.mode = 'payloads'
+    elseif not s.mode then
+        s.mode = 'summary'
+    end
+end
+
+-- a recorded session's "closed" event, in its stream too
+local function session_closed(sid, ev)
+    local s = session_of(sid)
+
+    session_event(s, ev)
+    s.closed = ev.ts
+    s.totals = {}
+    for _, k in ipairs({ 'bytes_in', 'bytes_out', 'duration_ms' }) do
+        if ev.f[k] then
+            s.totals[k] = ev.f[k]
+        end
+    end
+end
+
 local function count_in(index, key, field, n)
     local h = index[key]
     if not h then
@@ -427,8 +511,28 @@ local function apply(ev, text)
         f[#f + 1] = fields[k]
     end
 
+    local sid = obj.sid
+    if type(sid) ~= 'string' or sid == '' or #sid > SID_MAX then
+        sid = nil
+    end
+
+    -- session recording: the session's stream, not the main one
+    if ev.event == 'record' and sid then
+        xadd(SESSION .. sid, ev.ts, f)
+        ev.added = true
+        recorded(sid, ev)
+        return
+    end
+
     xadd(STREAM, ev.ts, f)
     ev.added = true
+
+    if ev.event == 'closed' and sid
+        and (sessions[sid] or redis.call('EXISTS', SESSION .. sid) == 1)
+    then
+        xadd(SESSION .. sid, ev.ts, f)
+        session_closed(sid, ev)
+    end
 
     local decision = fields.decision
 
@@ -466,6 +570,149 @@ local function apply(ev, text)
         if (used[rule] or 0) < t then
             used[rule] = t
         end
+    end
+end
+
+
+-- Recorded sessions, once per batch: the listing hash, expiry, trimming
+-- and the index.  Sessions that began before the retention period lose
+-- their older entries as the main stream does (exactly, so that the
+-- first kept entry is inside the period) and move in the index to that
+-- entry; those with nothing left are deleted.
+
+local CUTOFF = nil
+if RETENTION > 0 and NOW_MS > RETENTION * 1000 then
+    CUTOFF = NOW_MS - RETENTION * 1000
+end
+
+-- trims a session to the retention period: the ms of its first kept
+-- entry, or nil when nothing is left (its keys are then deleted)
+local function session_age(sid)
+    local key = SESSION .. sid
+
+    redis.call('XTRIM', key, 'MINID', string.format('%d', CUTOFF))
+
+    local e = redis.call('XRANGE', key, '-', '+', 'COUNT', 1)
+    if #e == 0 then
+        redis.call('DEL', key, SESSION_INFO .. sid)
+        return nil
+    end
+
+    return tonumber(string.match(e[1][1], '^%d+'))
+end
+
+local function session_write(sid, s, index, gone)
+    local key, ikey = SESSION .. sid, SESSION_INFO .. sid
+    local cur = redis.call('HMGET', ikey, 'first', 'last', 'requests',
+                           'responses', 'bytes', 'entries', 'record')
+
+    local first = tonumber(cur[1]) or s.first
+    if s.first and s.first < first then
+        first = s.first
+    end
+
+    local last = math.max(tonumber(cur[2]) or s.last, s.last)
+    local mode = cur[7] or s.mode or 'summary'
+    if s.mode == 'payloads' then
+        mode = 'payloads'
+    end
+
+    if CUTOFF and first < CUTOFF then
+        first = session_age(sid)
+        if not first then
+            gone[#gone + 1] = sid
+            return
+        end
+    end
+
+    local h = {
+        'first', string.format('%d', first),
+        'last', string.format('%d', last),
+        'requests', string.format('%d', (tonumber(cur[3]) or 0) + s.requests),
+        'responses',
+        string.format('%d', (tonumber(cur[4]) or 0) + s.responses),
+        'bytes', string.format('%d', (tonumber(cur[5]) or 0) + s.bytes),
+        'entries', string.format('%d', (tonumber(cur[6]) or 0) + s.entries),
+        'record', mode
+    }
+    for _, k in ipairs(SESSION_COPY) do
+        if s.copy[k] then
+            h[#h + 1] = k
+            h[#h + 1] = s.copy[k]
+        end
+    end
+    if s.closed then
+        h[#h + 1] = 'closed'
+        h[#h + 1] = string.format('%d', s.closed)
+        for k, v in pairs(s.totals) do
+            h[#h + 1] = k
+            h[#h + 1] = v
+        end
+    end
+
+    redis.call('HSET', ikey, unpack(h))
+
+    if RETENTION > 0 then
+        redis.call('EXPIRE', key, RETENTION)
+        redis.call('EXPIRE', ikey, RETENTION)
+    end
+    if MAXLEN > 0 then
+        redis.call('XTRIM', key, 'MAXLEN', '~', MAXLEN)
+    end
+
+    index[#index + 1] = string.format('%d', first)
+    index[#index + 1] = sid
+end
+
+local function sessions_write()
+    local index, gone = {}, {}
+
+    for sid, s in pairs(sessions) do
+        session_write(sid, s, index, gone)
+    end
+
+    -- sessions of earlier batches that began before the retention period
+    if CUTOFF then
+        local old = redis.call('ZRANGEBYSCORE', SESSIONS, '-inf',
+                               string.format('(%d', CUTOFF),
+                               'LIMIT', 0, AGE_MAX)
+        for _, sid in ipairs(old) do
+            if not sessions[sid] then
+                local first = session_age(sid)
+                if first then
+                    redis.call('HSET', SESSION_INFO .. sid, 'first',
+                               string.format('%d', first))
+                    index[#index + 1] = string.format('%d', first)
+                    index[#index + 1] = sid
+                else
+                    gone[#gone + 1] = sid
+                end
+            end
+        end
+    end
+
+    for i = 1, #index, 1000 do
+        redis.call('ZADD', SESSIONS,
+                   unpack(index, i, math.min(i + 999, #index)))
+    end
+
+    -- maxlen: the oldest sessions beyond it (not those written now)
+    if MAXLEN > 0 then
+        local over = redis.call('ZCARD', SESSIONS) - MAXLEN
+        if over > 0 then
+            local old = redis.call('ZRANGE', SESSIONS, 0,
+                                   math.min(over, AGE_MAX) - 1)
+            for _, sid in ipairs(old) do
+                if not sessions[sid] then
+                    redis.call('DEL', SESSION .. sid, SESSION_INFO .. sid)
+                    gone[#gone + 1] = sid
+                end
+            end
+        end
+    end
+
+    for i = 1, #gone, 1000 do
+        redis.call('ZREM', SESSIONS, unpack(gone, i, math.min(i + 999, #gone)))
     end
 end
 
@@ -532,6 +779,8 @@ local ok, err = pcall(function ()
     end
 
     if applied > 0 then
+        sessions_write()
+
         for _, key in ipairs({ STREAM, DENIED }) do
             if MAXLEN > 0 then
                 redis.call('XTRIM', key, 'MAXLEN', '~', MAXLEN)

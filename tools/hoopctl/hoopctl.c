@@ -11,6 +11,7 @@
  *   hoopctl rollback VERSION --author NAME [--comment TEXT]
  *   hoopctl review [VERSION | --file FILE] [--soon DAYS]
  *   hoopctl audit who|what|denied|export|tail ...   (hoopctl_audit.c)
+ *   hoopctl sessions list|show ...    (hoopctl_sessions.c)
  *
  *   --redis HOST:PORT   (HOOP_REDIS, default 127.0.0.1:6379)
  *   --prefix PREFIX     (HOOP_PREFIX, default "hoop:")
@@ -90,6 +91,7 @@ static int hoopctl_review_cmd(hoopctl_opts_t *o);
 static int hoopctl_jwks_cmd(hoopctl_opts_t *o);
 static int hoopctl_credentials_cmd(hoopctl_opts_t *o);
 static int hoopctl_audit_cmd(hoopctl_opts_t *o);
+static int hoopctl_sessions_cmd(hoopctl_opts_t *o);
 
 
 static const hoopctl_command_t  hoopctl_commands[] = {
@@ -127,6 +129,11 @@ static const hoopctl_command_t  hoopctl_commands[] = {
     { "audit", hoopctl_audit_cmd, HOOPCTL_O_STORE | HOOPCTL_O_JSON, 1, -1,
       "audit who|what|denied|export|tail ...   (the audit trail;\n"
       "                 hoopctl audit --help)" },
+    /* options of its own: see hoopctl_sessions.c */
+    { "sessions", hoopctl_sessions_cmd, HOOPCTL_O_STORE | HOOPCTL_O_JSON, 1,
+      -1,
+      "sessions list | sessions show SID   (recorded sessions;\n"
+      "                 hoopctl sessions help)" },
     { NULL, NULL, 0, 0, 0, NULL }
 };
 
@@ -195,6 +202,13 @@ static int
 hoopctl_audit_cmd(hoopctl_opts_t *o)
 {
     return hoopctl_audit(o->redis, o->prefix, o->json, o->argc, o->argv);
+}
+
+
+static int
+hoopctl_sessions_cmd(hoopctl_opts_t *o)
+{
+    return hoopctl_sessions(o->redis, o->prefix, o->json, o->argc, o->argv);
 }
 
 
@@ -1057,9 +1071,10 @@ main(int argc, char **argv)
     o.unused_days = 90;
 
     /*
-     * getopt_long() permutes argv; "audit" parses its options from the
-     * original order (hoopctl_audit.c), so an unknown option is an error
-     * only once the command is known.
+     * getopt_long() permutes argv; "audit" and "sessions" parse their
+     * options from the original order (hoopctl_audit.c,
+     * hoopctl_sessions.c), so an unknown option is an error only once the
+     * command is known.
      */
     orig = hoopctl_alloc(((size_t) argc + 1) * sizeof(char *));
     memcpy(orig, argv, ((size_t) argc + 1) * sizeof(char *));
@@ -1152,7 +1167,9 @@ main(int argc, char **argv)
         }
     }
 
-    if (optind < argc && strcmp(argv[optind], "audit") == 0) {
+    if (optind < argc && (strcmp(argv[optind], "audit") == 0
+                          || strcmp(argv[optind], "sessions") == 0))
+    {
         if (hoopctl_check_prefix(o.prefix) != 0) {
             hoopctl_error("bad --prefix \"%s\": at most %d printable ASCII "
                           "characters, no blanks", o.prefix,
@@ -1162,7 +1179,8 @@ main(int argc, char **argv)
 
         o.argc = argc;
         o.argv = orig;
-        rc = hoopctl_audit_cmd(&o);
+        rc = strcmp(argv[optind], "audit") == 0 ? hoopctl_audit_cmd(&o)
+                                                : hoopctl_sessions_cmd(&o);
         free(orig);
 
         if (fflush(stdout) != 0 || ferror(stdout)) {

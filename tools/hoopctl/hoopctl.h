@@ -10,6 +10,8 @@
  *   hoopctl_review.c   the access review of one compiled policy
  *   hoopctl_audit.c    the audit trail: who, what, denied, export, tail
  *   hoopctl_audit_event.c  audit times, events and index fields
+ *   hoopctl_sessions.c     recorded sessions: list, show
+ *   hoopctl_session_view.c their listing, timeline lines, payload dumps
  *   hoopctl_util.c     memory, buffers, files, times, compiling
  *
  * All policy logic (parsing, validation, canonical form, hash) is in
@@ -309,6 +311,7 @@ int hoopctl_credentials(const char *redis, const char *prefix, char **args,
 int hoopctl_audit(const char *redis, const char *prefix, int json, int argc,
     char **argv);
 
+
 /* "YYYY-MM-DD" (1970..9999): *ms = its first millisecond (UTC); 0 or -1 */
 int hoopctl_audit_parse_date(const char *s, int64_t *ms);
 
@@ -357,6 +360,58 @@ void hoopctl_audit_add_value(hoopctl_buf_t *b, json_t *v, int quote);
 
 /* the one-line form of an event (hoopctl audit tail) */
 void hoopctl_audit_event_line(hoopctl_buf_t *b, json_t *ev);
+
+
+/* ----------------------------------------------------------------------
+ * Recorded sessions (docs/audit.md, "Session recording"):
+ * hoopctl_sessions.c (the commands), hoopctl_session_view.c (what needs
+ * no Redis)
+ */
+
+/*
+ * hoopctl sessions list|show ...: argc, argv are main()'s, untouched (the
+ * options are parsed there, as for audit); redis, prefix, json: the
+ * global options.  HOOPCTL_NO for an unknown session.
+ */
+int hoopctl_sessions(const char *redis, const char *prefix, int json,
+    int argc, char **argv);
+
+/*
+ * A session's hash P audit:sessions:<sid> (its fields as HGETALL gives
+ * them) as a JSON object: "sid", then node, principal, auth, client,
+ * client_id, software, record, first, last, closed, requests, responses,
+ * bytes, entries, bytes_in, bytes_out, duration_ms (those present;
+ * decimal ones as integers), then any other field as a string.
+ */
+json_t *hoopctl_session_info_json(const char *sid, size_t sidlen,
+    size_t nfields, const char **keys, const size_t *klens,
+    const char **vals, const size_t *vlens);
+
+/* an integer field of it >= 0 (ms), else -1 */
+int64_t hoopctl_session_ms(json_t *info, const char *key);
+
+/* the 8 cells of its `sessions list` row: SESSION START END PRINCIPAL
+ * CLIENT REQUESTS BYTES RECORD (END "open" without a closed event) */
+void hoopctl_session_row(hoopctl_buf_t *c, json_t *info);
+
+/*
+ * The 6 cells of a timeline line for one entry of a session's stream (as
+ * hoopctl_audit_event_json() gives it): +MS (from start, ms), DIR
+ * (request, response, or the event: closed), API and version,
+ * CORRELATION, SIZE, CHECKS ("type:name operation decision", comma
+ * separated; then mask=..., "(answered by the gateway)", and a closed
+ * event's totals); "-" for what is absent.
+ */
+void hoopctl_session_cells(hoopctl_buf_t *c, json_t *ev, int64_t start);
+
+/* strict base64 (RFC 4648, padded) into *out (malloc'ed, *outlen bytes);
+ * 0, or -1 when it is not */
+int hoopctl_session_payload(const char *b64, size_t len, unsigned char **out,
+    size_t *outlen);
+
+/* p[0..len) as hex dump lines: indent, offset, 16 bytes, |ASCII| */
+void hoopctl_session_dump(hoopctl_buf_t *b, const unsigned char *p,
+    size_t len, const char *indent);
 
 
 #endif /* _HOOPCTL_H_INCLUDED_ */
