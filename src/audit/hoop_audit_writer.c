@@ -643,6 +643,7 @@ hoop_audit_spool_open(hoop_audit_writer_t *w)
 {
     u_char               *p;
     size_t                n;
+    char                  tmp[NGX_MAX_PATH];
     hoop_audit_spool_t   *sp;
 
     sp = &w->own;
@@ -652,20 +653,28 @@ hoop_audit_spool_open(hoop_audit_writer_t *w)
                      hoop_audit_epoch);
     *p = '\0';
 
-    sp->fd = ngx_open_file(sp->path, NGX_FILE_RDWR, NGX_FILE_TRUNCATE,
+    /*
+     * Created under a name other workers' adoption scan ignores, locked and
+     * given its header, then renamed: a worker starting at the same moment
+     * never opens (and locks) a spool that has no header yet.
+     */
+    p = ngx_snprintf((u_char *) tmp, sizeof(tmp) - 1, "%s.new", sp->path);
+    *p = '\0';
+
+    sp->fd = ngx_open_file(tmp, NGX_FILE_RDWR, NGX_FILE_TRUNCATE,
                            NGX_FILE_DEFAULT_ACCESS);
 
     if (sp->fd == NGX_INVALID_FILE) {
         ngx_log_error(NGX_LOG_ALERT, w->log, ngx_errno,
                       "hoop: audit: cannot create spool file \"%s\" "
-                      "(hoop_audit_spool)", sp->path);
+                      "(hoop_audit_spool)", tmp);
         return NGX_ERROR;
     }
 
     if (flock(sp->fd, LOCK_EX | LOCK_NB) != 0) {
         ngx_log_error(NGX_LOG_ALERT, w->log, ngx_errno,
-                      "hoop: audit: cannot lock spool file \"%s\"",
-                      sp->path);
+                      "hoop: audit: cannot lock spool file \"%s\"", tmp);
+        (void) unlink(tmp);
         return NGX_ERROR;
     }
 
@@ -677,8 +686,16 @@ hoop_audit_spool_open(hoop_audit_writer_t *w)
         || write(sp->fd, "\n", 1) != 1)
     {
         ngx_log_error(NGX_LOG_ALERT, w->log, ngx_errno,
-                      "hoop: audit: cannot write spool file \"%s\"",
+                      "hoop: audit: cannot write spool file \"%s\"", tmp);
+        (void) unlink(tmp);
+        return NGX_ERROR;
+    }
+
+    if (rename(tmp, sp->path) != 0) {
+        ngx_log_error(NGX_LOG_ALERT, w->log, ngx_errno,
+                      "hoop: audit: cannot rename \"%s\" to \"%s\"", tmp,
                       sp->path);
+        (void) unlink(tmp);
         return NGX_ERROR;
     }
 
