@@ -11,6 +11,7 @@
 #include "../audit/hoop_audit.h"
 #include "../metrics/hoop_metrics.h"
 #include "hoop_stats.h"
+#include "hoop_resolve.h"
 
 
 extern ngx_module_t  ngx_stream_hoop_module;
@@ -433,6 +434,11 @@ hoop_authorize_request(hoop_session_t *hs, hoop_request_t *req,
     conf->decide = hoop_authorize_decide;
     conf->ctx = hs;
 
+    /* KIP-516: ids are authorized by the names the worker learned (the
+     * map lives as long as the cycle, so also for the response step) */
+    conf->resolve = hoop_topic_ids_resolve;
+    conf->resolve_ctx = hoop_resolve_map(hs);
+
     hoop_codec_allocator(req->pool, &a);
 
     hoop_audit_begin(hs, req);
@@ -554,6 +560,11 @@ hoop_authorize_response(hoop_session_t *hs, hoop_slot_t *slot,
                       "hoop: closing connection: bad response from broker: "
                       "%s", err.msg);
         return NGX_ERROR;
+    }
+
+    if (hoop_resolve_teaches(slot->api_key, slot->api_version)) {
+        /* the broker's whole answer, before the caller's view of it */
+        hoop_resolve_learn(hs, slot->api_key, root);
     }
 
     rc = hoop_authz_response(slot->plan, NULL, root);

@@ -416,6 +416,11 @@ hoop_codec_api_versions(hoop_session_t *hs, hoop_kafka_node_t *root,
         n = hoop_kafka_node_child(e, "MaxVersion");
         bmax = (int16_t) hoop_kafka_node_int(n);
 
+        if (key == HOOP_KAFKA_API_METADATA) {
+            /* the gateway's own Metadata requests use a version it has */
+            hs->metadata_max = bmax;
+        }
+
         if (!hoop_codec_api_handled(key)
             || hoop_kafka_api_versions(key, &gmin, &gmax) != 0
             || bmin > gmax || bmax < gmin)
@@ -430,8 +435,10 @@ hoop_codec_api_versions(hoop_session_t *hs, hoop_kafka_node_t *root,
         }
 
         if (hs->conf->policy) {
-            /* fail closed: only what the planner authorizes like Kafka */
-            if (hoop_authz_versions(key, 0, &amin, &amax) != 0
+            /* fail closed: only what the planner authorizes like Kafka;
+             * topic ids are resolved (hoop_resolve.c) */
+            if (hoop_authz_versions(key, HOOP_AUTHZ_TOPIC_IDS, &amin, &amax)
+                != 0
                 || bmin > amax || bmax < amin)
             {
                 *link = e->next;

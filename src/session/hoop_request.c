@@ -13,6 +13,7 @@
 #include "../audit/hoop_audit.h"
 #include "../metrics/hoop_metrics.h"
 #include "hoop_stats.h"
+#include "hoop_resolve.h"
 
 
 static ngx_int_t hoop_request_fallback(hoop_session_t *hs,
@@ -38,6 +39,11 @@ hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
         /* an authentication refusal is on its way out: nothing more */
         ngx_free(frame);
         return NGX_OK;
+    }
+
+    if (hs->ids_state == HOOP_IDS_ASKING) {
+        /* behind a request waiting for the broker's topic ids: in order */
+        return hoop_resolve_hold(hs, frame, size);
     }
 
     if (hs->sasl_state == HOOP_SASL_RAW) {
@@ -96,6 +102,19 @@ hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
     }
 
     if (hs->conf->policy) {
+        /* topic ids the worker does not know: the gateway asks first */
+        rc = hoop_resolve_request(hs, &req, frame, size);
+
+        if (rc == NGX_DONE) {
+            /* held; taken again from the start once the broker answered */
+            hoop_codec_request_free(&req);
+            return NGX_OK;
+        }
+
+        if (rc != NGX_OK) {
+            goto failed;
+        }
+
         rc = hoop_authorize_request(hs, &req, &frame, &size, &plan);
 
         if (rc == NGX_DONE) {

@@ -10,6 +10,7 @@
 #include "../auth/hoop_auth.h"
 #include "hoop_authorize.h"
 #include "../audit/hoop_audit.h"
+#include "hoop_resolve.h"
 
 
 ngx_int_t
@@ -36,6 +37,11 @@ hoop_response_frame(hoop_session_t *hs, u_char *frame, size_t size)
 
     slot = hs->inflight;
 
+    if (slot && slot->own) {
+        /* the gateway's own request: the answer stays here */
+        return hoop_resolve_response(hs, frame, size);
+    }
+
     if (slot == NULL || slot->local) {
         ngx_log_error(NGX_LOG_ERR, c->log, 0,
                       "hoop: closing connection: broker sent a response "
@@ -56,6 +62,15 @@ hoop_response_frame(hoop_session_t *hs, u_char *frame, size_t size)
 
     out = frame;
     out_size = size;
+
+    if (slot->plan == NULL && hs->conf->policy
+        && hoop_resolve_teaches(slot->api_key, slot->api_version))
+    {
+        /* topic ids for later requests of any session of the server
+         * (with a plan, hoop_authorize_response() learns) */
+        hoop_resolve_learn_frame(hs, slot->api_key, slot->api_version,
+                                 frame, size);
+    }
 
     if (slot->plan) {
         /* the policy filters and merges the broker's answer */

@@ -15,6 +15,7 @@
 #include "../auth/hoop_auth.h"
 #include "../audit/hoop_audit.h"
 #include "../metrics/hoop_metrics.h"
+#include "hoop_resolve.h"
 
 
 static void hoop_session_cleanup(void *data);
@@ -52,6 +53,8 @@ hoop_session_create(ngx_stream_session_t *s, hoop_srv_conf_t *conf)
     hoop_metric_add(connections_active, 1);
     hs->inflight_last = &hs->inflight;
     hs->held_last = &hs->held;
+    hs->ids_held_last = &hs->ids_held;
+    hs->metadata_max = -1;
 
     for (i = 0; i < 2; i++) {
         hs->dir[i].out_last = &hs->dir[i].out;
@@ -107,6 +110,7 @@ hoop_session_cleanup(void *data)
     }
 
     hoop_upstream_cleanup(hs);
+    hoop_resolve_cleanup(hs);
 
     for (slot = hs->inflight; slot; slot = next) {
         next = slot->next;
@@ -204,7 +208,7 @@ hoop_session_backlog(hoop_session_t *hs, ngx_uint_t dir)
     }
 
     return hs->dir[HOOP_DIR_REQUEST].queued + hs->held_bytes
-           + hs->dir[HOOP_DIR_RESPONSE].queued;
+           + hs->ids_held_bytes + hs->dir[HOOP_DIR_RESPONSE].queued;
 }
 
 

@@ -81,6 +81,11 @@ struct hoop_srv_conf_s {
     hoop_upstream_sasl_t *upstream_sasl;     /* the gateway's own login */
     hoop_policy_state_t  *policy;            /* hoop_policy, or NULL */
     ngx_flag_t            audit;             /* hoop_audit */
+
+    /* topic id -> name, this worker's for this server (hoop_resolve.c);
+     * created on first use after fork, never merged */
+    struct hoop_topic_ids_s *topic_ids;
+    unsigned              topic_ids_failed:1;
 };
 
 
@@ -106,6 +111,8 @@ struct hoop_slot_s {
     int16_t              api_key;
     int16_t              api_version;
     unsigned             local:1;            /* answered by the gateway */
+    unsigned             own:1;              /* the gateway's own request:
+                                                its answer stays here */
     unsigned             close_after:1;      /* close once it is sent */
     hoop_out_t          *answer;             /* local answer, when ready */
 
@@ -163,6 +170,14 @@ typedef struct {
     hoop_out_t           *held;              /* client frames waiting */
     hoop_out_t          **held_last;
     size_t                held_bytes;
+
+    /* topic ids the gateway asks the broker about (hoop_resolve.c) */
+    ngx_uint_t            ids_state;         /* HOOP_IDS_* */
+    int32_t               ids_correlation;   /* of its own Metadata */
+    int16_t               metadata_max;      /* the broker's; -1: unknown */
+    hoop_out_t           *ids_held;          /* client frames waiting */
+    hoop_out_t          **ids_held_last;
+    size_t                ids_held_bytes;
 
     struct hoop_audit_session_s *audit;      /* hoop_audit on, else NULL */
     struct hoop_stats_s  *stats;             /* hoop_stats.c */
