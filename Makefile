@@ -40,7 +40,11 @@ module: deps $(MODULE)
 # the audit script, embedded in the module as a C string (tools/embed-lua;
 # test/unit checks that the two agree)
 src/audit/hoop_audit_lua.h: src/audit/hoop_audit.lua tools/embed-lua
-	tools/embed-lua && touch $@
+	tools/embed-lua audit && touch $@
+
+# the approvals script, likewise (docs/approvals.md)
+src/approval/hoop_approval_lua.h: src/approval/hoop_approval.lua tools/embed-lua
+	tools/embed-lua approval && touch $@
 
 # hoop-passwd and the other command-line tools, into build/tools
 tools: deps

@@ -3,7 +3,8 @@
  * then, when a policy compiles, the properties every policy must have:
  *
  *   - its canonical form compiles, to the same canonical text and hash
- *   - hoop_policy_check(), _check_any() and _authorized_ops() answer
+ *   - hoop_policy_check(), _check_any(), _check_approval() and
+ *     _authorized_ops() answer
  *     (requests built from the input) without crashing, and a decision is
  *     consistent: allowed iff reason is "grant", rule set accordingly
  *   - the introspection API walks every rule
@@ -96,6 +97,17 @@ fuzz_checks(const hoop_policy_t *p, const uint8_t *data, size_t size)
             }
 
             (void) hoop_policy_check_any(p, &r, &d);
+
+            /* approvals: a plain allow agrees with hoop_policy_check(),
+             * a needed approval names a grant with an approval block */
+
+            if (hoop_policy_check_approval(p, &r, &d)
+                == HOOP_POLICY_NEEDS_APPROVAL
+                && (d.allowed || d.rule == NULL || d.rule->approval == NULL
+                    || d.reason != HOOP_POLICY_APPROVAL_NEEDED))
+            {
+                abort();
+            }
         }
 
         ops = hoop_policy_authorized_ops(p, &r);
@@ -119,6 +131,7 @@ fuzz_checks(const hoop_policy_t *p, const uint8_t *data, size_t size)
 
         (void) hoop_policy_check(p, &r, &d);
         (void) hoop_policy_check_any(p, &r, NULL);
+        (void) hoop_policy_check_approval(p, &r, &d);
     }
 }
 

@@ -117,6 +117,42 @@ CASES = [
     ("february 30", doc(grant(valid_until="2026-02-30")), "compiler"),
     ("host bits", doc(grant(hosts=["10.1.2.3/8"])), "compiler"),
     ("bad ipv6", doc(grant(hosts=["1:2:3"])), "compiler"),
+
+    # approvals (docs/approvals.md)
+    ("approval", doc(grant(operations=["write"], approval={
+        "approvers": ["Group:sre", "User:carol"], "grant_duration": "1h",
+        "hold": "20s", "expire_after": "30m",
+        "allow_self_approval": False})), "both"),
+    ("approval, defaults", doc(grant(approval={
+        "approvers": ["Group:sre"], "grant_duration": "15m"})), "both"),
+    ("approval without approvers", doc(grant(approval={
+        "grant_duration": "1h"})), "neither"),
+    ("approval without duration", doc(grant(approval={
+        "approvers": ["Group:sre"]})), "neither"),
+    ("approval duration syntax", doc(grant(approval={
+        "approvers": ["Group:sre"], "grant_duration": "1 hour"})),
+     "neither"),
+    ("approval duration number", doc(grant(approval={
+        "approvers": ["Group:sre"], "grant_duration": 3600})), "neither"),
+    ("approval unknown key", doc(grant(approval={
+        "approvers": ["Group:sre"], "grant_duration": "1h",
+        "holds": "5s"})), "neither"),
+    ("approval self not boolean", doc(grant(approval={
+        "approvers": ["Group:sre"], "grant_duration": "1h",
+        "allow_self_approval": "no"})), "neither"),
+    ("approver wildcard group", doc(grant(approval={
+        "approvers": ["Group:*"], "grant_duration": "1h"})), "neither"),
+    ("approval on a deny", doc(grant(), denies=[
+        {"id": "d", "principals": ["User:x"],
+         "resources": [{"type": "topic", "name": "t"}],
+         "operations": ["write"],
+         "approval": {"approvers": ["Group:sre"],
+                      "grant_duration": "1h"}}]), "neither"),
+    ("approval grant too long", doc(grant(approval={
+        "approvers": ["Group:sre"], "grant_duration": "91d"})), "compiler"),
+    ("approval expires before hold", doc(grant(approval={
+        "approvers": ["Group:sre"], "grant_duration": "1h",
+        "hold": "20s", "expire_after": "10s"})), "compiler"),
 ]
 
 

@@ -211,6 +211,37 @@ typedef enum {
     HOOP_POLICY_RECORD_PAYLOADS
 } hoop_policy_record_t;
 
+/*
+ * approval: the "approval" block of a grant (docs/approvals.md).  Such a
+ * grant allows its operations only through a person's yes:
+ * hoop_policy_check() never allows by it (except the operations its own
+ * imply, DESCRIBE and DESCRIBE_CONFIGS, which it allows like any grant so
+ * that clients find the resource); hoop_policy_check_approval() says
+ * when a request needs one.  approvers are canonical principals
+ * ("User:carol", "Group:sre", "User:*"), sorted, without duplicates;
+ * durations in milliseconds: grant_ms the just-in-time grant an approval
+ * opens, hold_ms the longest a request waits on the data path, expire_ms
+ * how long an undecided approval stays open.
+ */
+typedef struct {
+    const char * const          *approvers;
+    size_t                       napprovers;
+    int64_t                      grant_ms;
+    int64_t                      hold_ms;
+    int64_t                      expire_ms;
+    int                          allow_self_approval;
+    unsigned                     line;       /* of the block */
+    unsigned                     column;
+} hoop_policy_approval_t;
+
+/* approval defaults and limits, milliseconds */
+#define HOOP_POLICY_HOLD_DEFAULT       25000      /* < Kafka's 30 s */
+#define HOOP_POLICY_HOLD_MAX           300000
+#define HOOP_POLICY_HOLD_CLIENT        30000      /* request.timeout.ms */
+#define HOOP_POLICY_EXPIRE_DEFAULT     3600000
+#define HOOP_POLICY_EXPIRE_MAX         (30LL * 86400000)
+#define HOOP_POLICY_GRANT_MAX          (90LL * 86400000)
+
 typedef struct {
     const char                  *id;
     hoop_policy_kind_t           kind;
@@ -231,6 +262,7 @@ typedef struct {
     hoop_policy_record_t         record;
     unsigned                     line;       /* of the rule's mapping */
     unsigned                     column;
+    const hoop_policy_approval_t *approval;  /* grants; NULL: none */
 } hoop_policy_rule_t;
 
 
@@ -245,16 +277,34 @@ typedef enum {
 } hoop_policy_format_t;
 
 /*
+ * A checker of a section the compiler keeps as data ("masking"): called
+ * once per compilation with the section as compact canonical JSON
+ * (json[0..len), what hoop_policy_reserved() returns), it stores up to
+ * max diagnostics (path: a JSON Pointer from the document root, e.g.
+ * "/masking/0/fields/1/path"; line and column 0: the compiler fills them
+ * in from the document) and returns how many it found (when more than
+ * max, it is called again with room for all).  Its errors refuse the
+ * policy.  src/mask's hoop_mask_policy_hook() checks "masking".
+ */
+typedef size_t (*hoop_policy_section_pt)(void *ctx, const char *json,
+    size_t len, hoop_policy_diag_t *diags, size_t max);
+
+/*
  *   now                   seconds since the Epoch used for time-relative
  *                         warnings (expiring, expired); 0: time(NULL)
  *   expiry_warning_days   "expiring" warning for a rule whose valid_until
  *                         is within this many days of now; 0: 14
  *   format                HOOP_POLICY_FORMAT_*
+ *   masking, masking_ctx  the checker of the "masking" section; NULL: the
+ *                         section is kept unchecked, with the warning
+ *                         "reserved-section"
  */
 typedef struct {
     int64_t                      now;
     unsigned                     expiry_warning_days;
     hoop_policy_format_t         format;
+    hoop_policy_section_pt       masking;
+    void                        *masking_ctx;
 } hoop_policy_options_t;
 
 
@@ -354,7 +404,11 @@ typedef enum {
     HOOP_POLICY_DENIED_NOT_YET_VALID,  /* default deny; window: a grant
                                           that matches from valid_from */
     HOOP_POLICY_DENIED_UNAUTHENTICATED,/* no principal */
-    HOOP_POLICY_DENIED_INVALID         /* bad request (type, op, NULL) */
+    HOOP_POLICY_DENIED_INVALID,        /* bad request (type, op, NULL) */
+    HOOP_POLICY_APPROVAL_NEEDED        /* not allowed yet; rule: the grant
+                                          with an approval block that
+                                          allows it once approved
+                                          (hoop_policy_check_approval) */
 } hoop_policy_reason_t;
 
 /*
@@ -394,6 +448,58 @@ typedef struct {
  */
 int hoop_policy_check(const hoop_policy_t *p,
     const hoop_policy_request_t *req, hoop_policy_decision_t *out);
+
+/*
+ * hoop_policy_check_approval: hoop_policy_check(), then, when it denied
+ * only for want of a grant (no grant, a grant expired or not yet valid;
+ * never after a deny), the grants with an "approval" block: the one with
+ * the smallest id whose principals, resources, hosts and window match
+ * and whose operations list req->op (or all; no implication: DESCRIBE is
+ * not held for a READ approval).  This is the data path's question "does
+ * this request need an approval, and under which rule" (docs/approvals.md).
+ *
+ * Returns 1 (allowed by a grant without approval), 0 (denied; out as
+ * hoop_policy_check() sets it) or HOOP_POLICY_NEEDS_APPROVAL (out->reason
+ * HOOP_POLICY_APPROVAL_NEEDED, out->allowed 0, out->rule the grant, its
+ * ->approval the block).  Costs nothing more than hoop_policy_check()
+ * when no approval grant lists req->op on req->resource's type.
+ */
+#define HOOP_POLICY_NEEDS_APPROVAL     2
+
+int hoop_policy_check_approval(const hoop_policy_t *p,
+    const hoop_policy_request_t *req, hoop_policy_decision_t *out);
+
+typedef enum {
+    HOOP_POLICY_APPROVER_OK = 0,
+    HOOP_POLICY_APPROVER_NOT_LISTED,   /* not among the rule's approvers */
+    HOOP_POLICY_APPROVER_SELF,         /* the requester, and the rule has
+                                          no allow_self_approval */
+    HOOP_POLICY_APPROVER_NO_APPROVAL   /* rule NULL or without approval */
+} hoop_policy_approver_t;
+
+/*
+ * hoop_policy_approver_check: may approver (a user name, without
+ * "User:"), whose identity carries groups[0..ngroups) (names without
+ * "Group:"), decide an approval of rule asked by requester (a user name)?
+ * Listed: "User:<approver>", "User:*", or "Group:<g>" for one of groups.
+ * Self-approval (approver equal to requester, byte for byte) is refused
+ * unless the rule allows it; a requester may always deny his own request
+ * when listed (self_ok_for_deny: pass 1 for a deny).
+ */
+hoop_policy_approver_t hoop_policy_approver_check(
+    const hoop_policy_rule_t *rule, hoop_policy_str_t approver,
+    const hoop_policy_str_t *groups, size_t ngroups,
+    hoop_policy_str_t requester, int self_ok_for_deny);
+
+/*
+ * Durations of the policy language: "25s", "90m", "1h", "7d", "1500ms"
+ * (a decimal number and one unit).  hoop_policy_duration_parse: 0 and *ms,
+ * or -1 (syntax, or more than 2^53 ms).  hoop_policy_duration_format: the
+ * canonical text (the largest unit that divides ms exactly) into buf;
+ * returns buf.
+ */
+int hoop_policy_duration_parse(const char *s, size_t len, int64_t *ms);
+const char *hoop_policy_duration_format(int64_t ms, char *buf, size_t size);
 
 /*
  * hoop_policy_check_any: may the caller do req->op on SOME resource of
@@ -461,7 +567,9 @@ const char *hoop_policy_sha256_hex(const hoop_policy_t *p);
 /*
  * A reserved top-level section ("masking", "approvals") as canonical JSON
  * text (NUL-terminated), or NULL when absent.  Kept verbatim for the
- * issues that will give them meaning; not enforced by this version.
+ * engines that give them meaning: "masking" is compiled by src/mask
+ * (hoop_mask_policy_compile(), checked here through options.masking);
+ * "approvals" is not enforced by this version.
  */
 const char *hoop_policy_reserved(const hoop_policy_t *p, const char *name);
 

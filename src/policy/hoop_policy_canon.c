@@ -13,7 +13,8 @@
  *            "resources": [ { "type", "name", "match" } ... ],
  *            "operations": [...], "hosts": [...], "valid_from",
  *            "valid_until", "reviewed_by", "reviewed_at", "reason",
- *            "record" }
+ *            "record", "approval": { "approvers", "grant_duration",
+ *            "hold", "expire_after", "allow_self_approval" } }
  *
  * Rules sorted by id; principals sorted; resources sorted by (type, match,
  * name); operations in Kafka's code order; hosts sorted, "*" written out;
@@ -160,6 +161,28 @@ done:
 }
 
 
+char *
+hoop_policy_canon_text(const hoop_policy_node_t *n, size_t *len)
+{
+    char    *s;
+    json_t  *v;
+
+    v = hoop_policy_canon_node(n);
+    if (v == NULL) {
+        return NULL;
+    }
+
+    s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(v);
+
+    if (s && len) {
+        *len = strlen(s);
+    }
+
+    return s;
+}
+
+
 /* jansson's text, plus a newline when indented, copied into the arena */
 static char *
 hoop_policy_canon_dump(hoop_policy_t *p, json_t *v, size_t flags,
@@ -196,7 +219,7 @@ static json_t *
 hoop_policy_canon_rule(const hoop_policy_rule_t *r)
 {
     size_t   i;
-    json_t  *o, *a, *res;
+    json_t  *o, *a, *res, *ap;
     char     buf[32];
 
     o = json_object();
@@ -302,6 +325,46 @@ hoop_policy_canon_rule(const hoop_policy_rule_t *r)
                                  ? "summary" : "payloads") != 0)
     {
         goto failed;
+    }
+
+    if (r->approval != NULL) {
+        ap = json_object();
+        if (hoop_policy_canon_set(o, "approval", ap) != 0) {
+            goto failed;
+        }
+
+        a = json_array();
+        if (hoop_policy_canon_set(ap, "approvers", a) != 0) {
+            goto failed;
+        }
+
+        for (i = 0; i < r->approval->napprovers; i++) {
+            if (json_array_append_new(a,
+                                  json_string(r->approval->approvers[i]))
+                != 0)
+            {
+                goto failed;
+            }
+        }
+
+        if (hoop_policy_canon_str(ap, "grant_duration",
+                                  hoop_policy_duration_format(
+                                      r->approval->grant_ms, buf,
+                                      sizeof(buf))) != 0
+            || hoop_policy_canon_str(ap, "hold",
+                                     hoop_policy_duration_format(
+                                         r->approval->hold_ms, buf,
+                                         sizeof(buf))) != 0
+            || hoop_policy_canon_str(ap, "expire_after",
+                                     hoop_policy_duration_format(
+                                         r->approval->expire_ms, buf,
+                                         sizeof(buf))) != 0
+            || hoop_policy_canon_set(ap, "allow_self_approval",
+                                     json_boolean(
+                                     r->approval->allow_self_approval)) != 0)
+        {
+            goto failed;
+        }
     }
 
     return o;

@@ -35,6 +35,8 @@ typedef struct {
     uint32_t                      epoch;
     uint32_t                      nmatched;
     uint32_t                      opmask;
+    uint32_t                      exact;     /* the op and ALL */
+    unsigned                      approval;  /* only approval grants */
     hoop_policy_kind_t            kind;
     uint32_t                      best;
     uint32_t                      near;
@@ -72,7 +74,8 @@ static const char  *hoop_policy_reason_text[] = {
     "grant expired",
     "grant not yet valid",
     "unauthenticated",
-    "invalid request"
+    "invalid request",
+    "approval needed"
 };
 
 
@@ -212,6 +215,21 @@ hoop_policy_try(const hoop_policy_ctx_t *c, const hoop_policy_irule_t *r)
     int64_t    now;
 
     if ((r->pub.ops & c->opmask) == 0) {
+        return HOOP_POLICY_NO;
+    }
+
+    /*
+     * A grant with an approval block allows, without approval, only what
+     * its operations imply (DESCRIBE, DESCRIBE_CONFIGS) and not what they
+     * list; approval checks look at those grants alone.
+     */
+
+    if (r->pub.approval != NULL) {
+        if (!c->approval && (r->pub.ops & c->exact)) {
+            return HOOP_POLICY_NO;
+        }
+
+    } else if (c->approval) {
         return HOOP_POLICY_NO;
     }
 
@@ -454,8 +472,10 @@ hoop_policy_check(const hoop_policy_t *p, const hoop_policy_request_t *req,
     /* deny wins: a deny matches its own operation and ALL only */
 
     c.kind = HOOP_POLICY_DENY;
-    c.opmask = HOOP_POLICY_OP_BIT(req->op)
-               | HOOP_POLICY_OP_BIT(HOOP_POLICY_OP_ALL);
+    c.approval = 0;
+    c.exact = HOOP_POLICY_OP_BIT(req->op)
+              | HOOP_POLICY_OP_BIT(HOOP_POLICY_OP_ALL);
+    c.opmask = c.exact;
 
     hoop_policy_find(&c);
 
@@ -489,6 +509,139 @@ hoop_policy_check(const hoop_policy_t *p, const hoop_policy_request_t *req,
     hoop_policy_decide(out, 0, HOOP_POLICY_DENIED_NO_GRANT, NULL, NULL);
 
     return 0;
+}
+
+
+int
+hoop_policy_check_approval(const hoop_policy_t *p,
+    const hoop_policy_request_t *req, hoop_policy_decision_t *out)
+{
+    uint32_t                    exact;
+    hoop_policy_ctx_t           c;
+    hoop_policy_decision_t      d;
+    const hoop_policy_irule_t  *r;
+
+    if (hoop_policy_check(p, req, &d)) {
+        if (out) {
+            *out = d;
+        }
+        return 1;
+    }
+
+    if (out) {
+        *out = d;
+    }
+
+    if (d.reason != HOOP_POLICY_DENIED_NO_GRANT
+        && d.reason != HOOP_POLICY_DENIED_EXPIRED
+        && d.reason != HOOP_POLICY_DENIED_NOT_YET_VALID)
+    {
+        return 0;
+    }
+
+    exact = HOOP_POLICY_OP_BIT(req->op)
+            | HOOP_POLICY_OP_BIT(HOOP_POLICY_OP_ALL);
+
+    if ((p->approval_ops[req->resource] & exact) == 0) {
+        return 0;
+    }
+
+    c.p = p;
+    c.req = req;
+
+    if (req->resource == HOOP_POLICY_RES_CLUSTER) {
+        c.name = HOOP_POLICY_CLUSTER_NAME;
+        c.len = sizeof(HOOP_POLICY_CLUSTER_NAME) - 1;
+
+    } else {
+        c.name = req->name.len ? req->name.data : "";
+        c.len = req->name.len;
+    }
+
+    hoop_policy_mark(&c);
+
+    c.kind = HOOP_POLICY_GRANT;
+    c.approval = 1;
+    c.exact = exact;
+    c.opmask = exact;
+
+    hoop_policy_find(&c);
+
+    if (c.best == HOOP_POLICY_NONE) {
+        return 0;
+    }
+
+    r = &p->rules[HOOP_POLICY_GRANT][c.best];
+    hoop_policy_decide(out, 0, HOOP_POLICY_APPROVAL_NEEDED, &r->pub, NULL);
+
+    return HOOP_POLICY_NEEDS_APPROVAL;
+}
+
+
+/* is "Type:" + name (name not NUL-terminated) in the sorted list? */
+static int
+hoop_policy_listed(const char * const *list, size_t n, const char *type,
+    size_t tlen, const char *name, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (strlen(list[i]) == tlen + len
+            && memcmp(list[i], type, tlen) == 0
+            && memcmp(list[i] + tlen, name, len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+hoop_policy_approver_t
+hoop_policy_approver_check(const hoop_policy_rule_t *rule,
+    hoop_policy_str_t approver, const hoop_policy_str_t *groups,
+    size_t ngroups, hoop_policy_str_t requester, int self_ok_for_deny)
+{
+    size_t                         i;
+    int                            listed;
+    const hoop_policy_approval_t  *a;
+
+    if (rule == NULL || rule->approval == NULL) {
+        return HOOP_POLICY_APPROVER_NO_APPROVAL;
+    }
+
+    a = rule->approval;
+
+    if (approver.data == NULL || approver.len == 0) {
+        return HOOP_POLICY_APPROVER_NOT_LISTED;
+    }
+
+    listed = hoop_policy_listed(a->approvers, a->napprovers, "User:", 5,
+                                approver.data, approver.len)
+             || hoop_policy_listed(a->approvers, a->napprovers, "User:", 5,
+                                   "*", 1);
+
+    for (i = 0; !listed && groups && i < ngroups; i++) {
+        if (groups[i].data != NULL && groups[i].len > 0) {
+            listed = hoop_policy_listed(a->approvers, a->napprovers,
+                                        "Group:", 6, groups[i].data,
+                                        groups[i].len);
+        }
+    }
+
+    if (!listed) {
+        return HOOP_POLICY_APPROVER_NOT_LISTED;
+    }
+
+    if (!a->allow_self_approval && !self_ok_for_deny
+        && requester.data != NULL && requester.len == approver.len
+        && memcmp(requester.data, approver.data, approver.len) == 0)
+    {
+        return HOOP_POLICY_APPROVER_SELF;
+    }
+
+    return HOOP_POLICY_APPROVER_OK;
 }
 
 
@@ -592,8 +745,10 @@ hoop_policy_check_any(const hoop_policy_t *p,
     c.req = req;
     c.name = "";
     c.len = 0;
+    c.approval = 0;
     c.opmask = HOOP_POLICY_OP_BIT(req->op)
                | HOOP_POLICY_OP_BIT(HOOP_POLICY_OP_ALL);
+    c.exact = c.opmask;
 
     hoop_policy_mark(&c);
 

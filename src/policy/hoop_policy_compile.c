@@ -34,18 +34,20 @@ enum {
     HOOP_POLICY_K_REVIEWED_AT,
     HOOP_POLICY_K_REASON,
     HOOP_POLICY_K_RECORD,
+    HOOP_POLICY_K_APPROVAL,
     HOOP_POLICY_K_LIMIT
 };
 
 static const char  *hoop_policy_rule_keys[HOOP_POLICY_K_LIMIT] = {
     "id", "description", "principals", "resources", "operations", "hosts",
     "valid_from", "valid_until", "reviewed_by", "reviewed_at", "reason",
-    "record"
+    "record", "approval"
 };
 
 #define HOOP_POLICY_RULE_KEYS                                                 \
     "id, description, principals, resources, operations, hosts, "            \
-    "valid_from, valid_until, reviewed_by, reviewed_at, reason, record"
+    "valid_from, valid_until, reviewed_by, reviewed_at, reason, record, "   \
+    "approval"
 
 #define HOOP_POLICY_TOP_KEYS                                                  \
     "policy_version, default, description, grants, denies; reserved: "       \
@@ -70,6 +72,10 @@ typedef struct {
 
 static int hoop_policy_top(hoop_policy_cc_t *cc,
     const hoop_policy_node_t *root);
+static void hoop_policy_masking(hoop_policy_cc_t *cc,
+    const hoop_policy_node_t *root);
+static const hoop_policy_node_t *hoop_policy_node_at(
+    const hoop_policy_node_t *root, const char *ptr);
 static int hoop_policy_rules(hoop_policy_cc_t *cc,
     const hoop_policy_node_t *seq, hoop_policy_kind_t kind,
     const char *path);
@@ -95,6 +101,14 @@ static int hoop_policy_hosts(hoop_policy_cc_t *cc,
     const hoop_policy_node_t *n, const char *path, hoop_policy_irule_t *r);
 static int hoop_policy_time(hoop_policy_cc_t *cc,
     const hoop_policy_node_t *n, const char *path, int end, int64_t *t);
+static int hoop_policy_approval(hoop_policy_cc_t *cc,
+    const hoop_policy_node_t *n, const char *path, hoop_policy_irule_t *r);
+static int hoop_policy_approvers(hoop_policy_cc_t *cc,
+    const hoop_policy_node_t *n, const char *path,
+    hoop_policy_approval_t *a);
+static int hoop_policy_duration(hoop_policy_cc_t *cc,
+    const hoop_policy_node_t *n, const char *path, const char *what,
+    int64_t min, int64_t max, int64_t *ms);
 static int hoop_policy_str_cmp(const void *a, const void *b);
 static int hoop_policy_rtmp_cmp(const void *a, const void *b);
 static int hoop_policy_host_cmp(const void *a, const void *b);
@@ -131,6 +145,8 @@ hoop_policy_compile_ex(const char *text, size_t len,
     cc.warn_secs = (int64_t) (opts && opts->expiry_warning_days
                               ? opts->expiry_warning_days : 14)
                    * HOOP_POLICY_DAY;
+    cc.masking_fn = opts ? opts->masking : NULL;
+    cc.masking_ctx = opts ? opts->masking_ctx : NULL;
 
     p = NULL;
     memset(&doc, 0, sizeof(doc));
@@ -166,6 +182,10 @@ hoop_policy_compile_ex(const char *text, size_t len,
     cc.a = &p->arena;
 
     (void) hoop_policy_top(&cc, root);
+
+    if (cc.masking && cc.masking_fn) {
+        hoop_policy_masking(&cc, root);
+    }
 
     if (!cc.a->failed) {
         (void) hoop_policy_lint_ids(&cc);
@@ -286,9 +306,11 @@ hoop_policy_top(hoop_policy_cc_t *cc, const hoop_policy_node_t *root)
                 cc->approvals = v;
             }
 
-            hoop_policy_warn(cc->d, "reserved-section", k, path,
-                             "section \"%s\" is reserved for a later "
-                             "version: kept, not enforced", key);
+            if (key[0] != 'm' || cc->masking_fn == NULL) {
+                hoop_policy_warn(cc->d, "reserved-section", k, path,
+                                 "section \"%s\" is reserved for a later "
+                                 "version: kept, not enforced", key);
+            }
 
         } else {
             hoop_policy_error(cc->d, "unknown-key", k, path,
@@ -331,6 +353,115 @@ hoop_policy_top(hoop_policy_cc_t *cc, const hoop_policy_node_t *root)
     }
 
     return cc->d->nerrors ? -1 : 0;
+}
+
+
+/*
+ * The "masking" section through options.masking: its diagnostics get the
+ * line and column of the value their JSON Pointer names (or of the
+ * nearest enclosing value that exists).
+ */
+static void
+hoop_policy_masking(hoop_policy_cc_t *cc, const hoop_policy_node_t *root)
+{
+    char                      *json;
+    size_t                     len, max, n, i;
+    hoop_policy_diag_t        *tmp;
+    const hoop_policy_node_t  *at;
+
+    json = hoop_policy_canon_text(cc->masking, &len);
+    if (json == NULL) {
+        cc->a->failed = 1;
+        return;
+    }
+
+    max = 64;
+    tmp = NULL;
+
+    for ( ;; ) {
+        free(tmp);
+        tmp = calloc(max, sizeof(hoop_policy_diag_t));
+        if (tmp == NULL) {
+            cc->a->failed = 1;
+            free(json);
+            return;
+        }
+
+        n = cc->masking_fn(cc->masking_ctx, json, len, tmp, max);
+        if (n <= max) {
+            break;
+        }
+
+        max = n;
+    }
+
+    for (i = 0; i < n; i++) {
+        at = hoop_policy_node_at(root, tmp[i].path);
+        hoop_policy_diag(cc->d, tmp[i].severity,
+                         tmp[i].code ? tmp[i].code : "masking",
+                         at ? at->line : 0, at ? at->column : 0,
+                         tmp[i].path, "%s", tmp[i].message);
+    }
+
+    free(tmp);
+    free(json);
+}
+
+
+/* the node a JSON Pointer (RFC 6901) names, or its deepest existing
+ * ancestor */
+static const hoop_policy_node_t *
+hoop_policy_node_at(const hoop_policy_node_t *root, const char *ptr)
+{
+    char                       seg[256];
+    size_t                     i, n;
+    const hoop_policy_node_t  *cur, *next;
+
+    cur = root;
+
+    while (*ptr == '/') {
+        ptr++;
+        n = 0;
+
+        while (*ptr && *ptr != '/' && n < sizeof(seg) - 1) {
+            if (ptr[0] == '~' && (ptr[1] == '0' || ptr[1] == '1')) {
+                seg[n++] = ptr[1] == '0' ? '~' : '/';
+                ptr += 2;
+            } else {
+                seg[n++] = *ptr++;
+            }
+        }
+
+        seg[n] = '\0';
+        next = NULL;
+
+        if (cur->type == HOOP_POLICY_N_MAP) {
+            for (i = 0; i < cur->n; i++) {
+                if (cur->keys[i]->len == n
+                    && memcmp(cur->keys[i]->str, seg, n) == 0)
+                {
+                    next = cur->items[i];
+                    break;
+                }
+            }
+
+        } else if (cur->type == HOOP_POLICY_N_SEQ && n > 0 && n < 10
+                   && strspn(seg, "0123456789") == n)
+        {
+            i = (size_t) strtoul(seg, NULL, 10);
+            if (i < cur->n) {
+                next = cur->items[i];
+            }
+        }
+
+        if (next == NULL) {
+            break;
+        }
+
+        cur = next;
+    }
+
+    return cur;
 }
 
 
@@ -610,6 +741,19 @@ hoop_policy_rule(hoop_policy_cc_t *cc, const hoop_policy_node_t *map,
             hoop_policy_error(cc->d, "bad-record", k,
                               kpath[HOOP_POLICY_K_RECORD],
                               "record is none, summary or payloads");
+        }
+    }
+
+    if (f[HOOP_POLICY_K_APPROVAL]) {
+        if (kind == HOOP_POLICY_DENY) {
+            hoop_policy_error(cc->d, "approval-on-deny",
+                              f[HOOP_POLICY_K_APPROVAL],
+                              kpath[HOOP_POLICY_K_APPROVAL],
+                              "a deny cannot be approved away: approval "
+                              "belongs to grants");
+        } else {
+            hoop_policy_approval(cc, f[HOOP_POLICY_K_APPROVAL],
+                                 kpath[HOOP_POLICY_K_APPROVAL], r);
         }
     }
 
@@ -1295,6 +1439,270 @@ hoop_policy_time(hoop_policy_cc_t *cc, const hoop_policy_node_t *n,
 
     if (is_date && end) {
         *t += HOOP_POLICY_DAY - 1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * The "approval" block of a grant (docs/approvals.md): approvers
+ * (required), grant_duration (required), hold, expire_after,
+ * allow_self_approval.  The grant's own principals, resources and
+ * operations say who may ask for what.
+ */
+static int
+hoop_policy_approval(hoop_policy_cc_t *cc, const hoop_policy_node_t *n,
+    const char *path, hoop_policy_irule_t *r)
+{
+    size_t                     i, j, errors;
+    const char                *key;
+    hoop_policy_approval_t    *a;
+    const hoop_policy_node_t  *f[5], *k;
+    char                       kpath[128], buf[32], buf2[32];
+
+    static const char  *keys[5] = {
+        "approvers", "grant_duration", "hold", "expire_after",
+        "allow_self_approval"
+    };
+
+    errors = cc->d->nerrors;
+
+    if (n->type != HOOP_POLICY_N_MAP) {
+        hoop_policy_error(cc->d, "type", n, path,
+                          "approval is a mapping (approvers, "
+                          "grant_duration, hold, expire_after, "
+                          "allow_self_approval), not %s",
+                          hoop_policy_ntype_name(n->type));
+        return -1;
+    }
+
+    a = hoop_policy_calloc(cc->a, 1, sizeof(hoop_policy_approval_t));
+    if (a == NULL) {
+        return -1;
+    }
+
+    a->line = n->line;
+    a->column = n->column;
+    a->hold_ms = HOOP_POLICY_HOLD_DEFAULT;
+    a->expire_ms = HOOP_POLICY_EXPIRE_DEFAULT;
+
+    memset(f, 0, sizeof(f));
+
+    for (i = 0; i < n->n; i++) {
+        k = n->keys[i];
+        key = k->str;
+
+        for (j = 0; j < 5; j++) {
+            if (strcmp(key, keys[j]) == 0) {
+                break;
+            }
+        }
+
+        if (j == 5) {
+            hoop_policy_path_key(kpath, sizeof(kpath), path, k->str, k->len);
+            hoop_policy_error(cc->d, "unknown-key", k, kpath,
+                              "unknown key \"%.*s\" in an approval "
+                              "(allowed: approvers, grant_duration, hold, "
+                              "expire_after, allow_self_approval)",
+                              (int) (k->len > 64 ? 64 : k->len), k->str);
+            continue;
+        }
+
+        f[j] = n->items[i];
+    }
+
+    if (f[0] == NULL) {
+        hoop_policy_error(cc->d, "missing-key", n, path,
+                          "an approval needs approvers (\"User:NAME\", "
+                          "\"Group:NAME\"): who may say yes");
+    } else {
+        hoop_policy_path_key(kpath, sizeof(kpath), path, keys[0],
+                             strlen(keys[0]));
+        hoop_policy_approvers(cc, f[0], kpath, a);
+    }
+
+    if (f[1] == NULL) {
+        hoop_policy_error(cc->d, "missing-key", n, path,
+                          "an approval needs grant_duration: how long the "
+                          "access an approval opens lasts (\"1h\")");
+    } else {
+        hoop_policy_path_key(kpath, sizeof(kpath), path, keys[1],
+                             strlen(keys[1]));
+        hoop_policy_duration(cc, f[1], kpath, keys[1], 1000,
+                             HOOP_POLICY_GRANT_MAX, &a->grant_ms);
+    }
+
+    if (f[2]) {
+        hoop_policy_path_key(kpath, sizeof(kpath), path, keys[2],
+                             strlen(keys[2]));
+
+        if (hoop_policy_duration(cc, f[2], kpath, keys[2], 1000,
+                                 HOOP_POLICY_HOLD_MAX, &a->hold_ms) == 0
+            && a->hold_ms >= HOOP_POLICY_HOLD_CLIENT)
+        {
+            hoop_policy_warn(cc->d, "hold-exceeds-timeout", f[2], kpath,
+                             "hold %s is not below Kafka's default "
+                             "request.timeout.ms (30s): such clients give "
+                             "up and retry while the request is held",
+                             hoop_policy_duration_format(a->hold_ms, buf,
+                                                         sizeof(buf)));
+        }
+    }
+
+    if (f[3]) {
+        hoop_policy_path_key(kpath, sizeof(kpath), path, keys[3],
+                             strlen(keys[3]));
+
+        if (hoop_policy_duration(cc, f[3], kpath, keys[3], 1000,
+                                 HOOP_POLICY_EXPIRE_MAX, &a->expire_ms) == 0
+            && a->expire_ms < a->hold_ms)
+        {
+            hoop_policy_error(cc->d, "approval-duration", f[3], kpath,
+                              "expire_after %s is shorter than hold %s: an "
+                              "approval must stay open while a request "
+                              "waits for it",
+                              hoop_policy_duration_format(a->expire_ms, buf,
+                                                          sizeof(buf)),
+                              hoop_policy_duration_format(a->hold_ms, buf2,
+                                                          sizeof(buf2)));
+        }
+    }
+
+    if (f[4]) {
+        hoop_policy_path_key(kpath, sizeof(kpath), path, keys[4],
+                             strlen(keys[4]));
+
+        if (f[4]->type != HOOP_POLICY_N_BOOL) {
+            hoop_policy_error(cc->d, "type", f[4], kpath,
+                              "allow_self_approval is true or false, not "
+                              "%s", hoop_policy_ntype_name(f[4]->type));
+        } else {
+            a->allow_self_approval = f[4]->bval;
+        }
+    }
+
+    if (r->pub.ops & HOOP_POLICY_OP_BIT(HOOP_POLICY_OP_ALL)) {
+        hoop_policy_warn(cc->d, "approval-all", n, path,
+                         "operation all with an approval: every request of "
+                         "these callers on these resources waits for a "
+                         "person, Metadata and other describe requests "
+                         "included");
+    }
+
+    if (cc->d->nerrors > errors) {
+        return -1;
+    }
+
+    r->pub.approval = a;
+
+    for (i = 0; i < r->pub.nresources; i++) {
+        cc->p->approval_ops[r->pub.resources[i].type] |= r->pub.ops;
+    }
+
+    return 0;
+}
+
+
+static int
+hoop_policy_approvers(hoop_policy_cc_t *cc, const hoop_policy_node_t *n,
+    const char *path, hoop_policy_approval_t *a)
+{
+    size_t                     i, j, plen;
+    const char                *s, **list;
+    const hoop_policy_node_t  *item;
+    char                       ipath[128];
+
+    if (hoop_policy_list(cc, n, path, "approvers") != 0) {
+        return -1;
+    }
+
+    list = hoop_policy_calloc(cc->a, n->n, sizeof(char *));
+    if (list == NULL) {
+        return -1;
+    }
+
+    j = 0;
+
+    for (i = 0; i < n->n; i++) {
+        item = n->items[i];
+        hoop_policy_path_index(ipath, sizeof(ipath), path, i);
+
+        s = hoop_policy_string(cc, item, ipath, "an approver",
+                               HOOP_POLICY_MAX_NAME + 6, 0);
+        if (s == NULL) {
+            continue;
+        }
+
+        plen = strncmp(s, "User:", 5) == 0 ? 5
+               : strncmp(s, "Group:", 6) == 0 ? 6 : 0;
+
+        if (plen == 0 || s[plen] == '\0') {
+            hoop_policy_error(cc->d, "bad-principal", item, ipath,
+                              "approver \"%.64s\" is not \"User:NAME\" or "
+                              "\"Group:NAME\"", s);
+            continue;
+        }
+
+        if (plen == 6 && strcmp(s + 6, "*") == 0) {
+            hoop_policy_error(cc->d, "bad-principal", item, ipath,
+                              "\"Group:*\" is not a wildcard; \"User:*\" "
+                              "is every authenticated person");
+            continue;
+        }
+
+        if (plen == 5 && strcmp(s + 5, "*") == 0) {
+            hoop_policy_warn(cc->d, "any-approver", item, ipath,
+                             "approver \"User:*\": anyone who can run "
+                             "hoopctl approvals may approve");
+        }
+
+        list[j++] = s;
+    }
+
+    qsort(list, j, sizeof(char *), hoop_policy_str_cmp);
+
+    a->napprovers = 0;
+
+    for (i = 0; i < j; i++) {
+        if (i > 0 && strcmp(list[i], list[i - 1]) == 0) {
+            hoop_policy_warn(cc->d, "duplicate-entry", n, path,
+                             "approver \"%.64s\" is listed twice", list[i]);
+            continue;
+        }
+
+        list[a->napprovers++] = list[i];
+    }
+
+    a->approvers = list;
+
+    return a->napprovers ? 0 : -1;
+}
+
+
+/* a duration ("25s", "1h") between min and max milliseconds */
+static int
+hoop_policy_duration(hoop_policy_cc_t *cc, const hoop_policy_node_t *n,
+    const char *path, const char *what, int64_t min, int64_t max,
+    int64_t *ms)
+{
+    char  lo[32], hi[32];
+
+    if (n->type != HOOP_POLICY_N_STR
+        || hoop_policy_duration_parse(n->str, n->len, ms) != 0)
+    {
+        hoop_policy_error(cc->d, "bad-duration", n, path,
+                          "%s is a duration: a number and a unit, ms, s, "
+                          "m, h or d (\"25s\", \"1h\")", what);
+        return -1;
+    }
+
+    if (*ms < min || *ms > max) {
+        hoop_policy_error(cc->d, "approval-duration", n, path,
+                          "%s is from %s to %s", what,
+                          hoop_policy_duration_format(min, lo, sizeof(lo)),
+                          hoop_policy_duration_format(max, hi, sizeof(hi)));
+        return -1;
     }
 
     return 0;

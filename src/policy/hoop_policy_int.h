@@ -293,6 +293,10 @@ struct hoop_policy_s {
     char                         sha256_hex[65];
     const char                  *reserved_masking;
     const char                  *reserved_approvals;
+
+    /* per resource type: the operations grants with an approval block
+     * list (hoop_policy_check_approval()'s shortcut) */
+    uint32_t                     approval_ops[HOOP_POLICY_RES_LIMIT];
 };
 
 /* PCRE2 options of every regex: anchored at both ends */
@@ -308,6 +312,8 @@ typedef struct {
     int64_t                      warn_secs;
     const hoop_policy_node_t    *masking;
     const hoop_policy_node_t    *approvals;
+    hoop_policy_section_pt       masking_fn;  /* options.masking */
+    void                        *masking_ctx;
     size_t                       budget;     /* overlap comparisons left */
     unsigned                     per_grant;  /* overlap warnings left for
                                                 the current grant */
@@ -331,6 +337,10 @@ int hoop_policy_index_build(hoop_policy_t *p);
 /* hoop_policy_canon.c: p->canonical, hashes; 0 or -1 */
 int hoop_policy_canon_build(hoop_policy_t *p,
     const hoop_policy_node_t *masking, const hoop_policy_node_t *approvals);
+
+/* a document subtree as compact JSON, object keys sorted (what
+ * hoop_policy_reserved() returns), malloc()ed; NULL: out of memory */
+char *hoop_policy_canon_text(const hoop_policy_node_t *n, size_t *len);
 
 /* what Kafka's handlers ask for on a type (supported + cluster DELETE) */
 uint32_t hoop_policy_res_checked_ops(hoop_policy_res_t type);

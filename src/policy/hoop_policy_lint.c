@@ -516,6 +516,12 @@ hoop_policy_covers(const hoop_policy_irule_t *h, const hoop_policy_irule_t *g)
 {
     size_t  i, j;
 
+    /* a grant that waits for an approval gives nothing a plain one gives */
+
+    if (h->pub.approval != NULL && g->pub.approval == NULL) {
+        return 0;
+    }
+
     if (!(h->pub.ops & HOOP_POLICY_OP_BIT(HOOP_POLICY_OP_ALL))
         && (g->pub.ops & ~h->pub.ops) != 0)
     {

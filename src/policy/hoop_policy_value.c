@@ -461,3 +461,96 @@ hoop_policy_topic_name_valid(const char *s, size_t len)
 
     return 1;
 }
+
+
+/* ----------------------------------------------------------------------
+ * Durations of approvals: "1500ms", "25s", "90m", "1h", "7d"
+ */
+
+#define HOOP_POLICY_DURATION_MAX   9007199254740992LL     /* 2^53 ms */
+
+int
+hoop_policy_duration_parse(const char *s, size_t len, int64_t *ms)
+{
+    size_t   i, digits;
+    int64_t  v, unit;
+
+    if (s == NULL) {
+        return -1;
+    }
+
+    v = 0;
+
+    for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+        if (v > HOOP_POLICY_DURATION_MAX / 10) {
+            return -1;
+        }
+
+        v = v * 10 + (s[i] - '0');
+    }
+
+    digits = i;
+    if (digits == 0 || digits > 16) {
+        return -1;
+    }
+
+    if (len - i == 2 && s[i] == 'm' && s[i + 1] == 's') {
+        unit = 1;
+
+    } else if (len - i == 1) {
+        switch (s[i]) {
+        case 's':
+            unit = 1000;
+            break;
+        case 'm':
+            unit = 60000;
+            break;
+        case 'h':
+            unit = 3600000;
+            break;
+        case 'd':
+            unit = 86400000;
+            break;
+        default:
+            return -1;
+        }
+
+    } else {
+        return -1;
+    }
+
+    if (v > HOOP_POLICY_DURATION_MAX / unit) {
+        return -1;
+    }
+
+    *ms = v * unit;
+
+    return 0;
+}
+
+
+const char *
+hoop_policy_duration_format(int64_t ms, char *buf, size_t size)
+{
+    if (size == 0) {
+        return buf;
+    }
+
+    if (ms > 0 && ms % 86400000 == 0) {
+        snprintf(buf, size, "%lldd", (long long) (ms / 86400000));
+
+    } else if (ms > 0 && ms % 3600000 == 0) {
+        snprintf(buf, size, "%lldh", (long long) (ms / 3600000));
+
+    } else if (ms > 0 && ms % 60000 == 0) {
+        snprintf(buf, size, "%lldm", (long long) (ms / 60000));
+
+    } else if (ms > 0 && ms % 1000 == 0) {
+        snprintf(buf, size, "%llds", (long long) (ms / 1000));
+
+    } else {
+        snprintf(buf, size, "%lldms", (long long) ms);
+    }
+
+    return buf;
+}

@@ -12,6 +12,8 @@
  *   hoopctl review [VERSION | --file FILE] [--soon DAYS]
  *   hoopctl audit who|what|denied|export|tail ...   (hoopctl_audit.c)
  *   hoopctl sessions list|show ...    (hoopctl_sessions.c)
+ *   hoopctl approvals list|show|approve|deny|watch ...
+ *                                     (hoopctl_approvals.c)
  *
  *   --redis HOST:PORT   (HOOP_REDIS, default 127.0.0.1:6379)
  *   --prefix PREFIX     (HOOP_PREFIX, default "hoop:")
@@ -92,6 +94,7 @@ static int hoopctl_jwks_cmd(hoopctl_opts_t *o);
 static int hoopctl_credentials_cmd(hoopctl_opts_t *o);
 static int hoopctl_audit_cmd(hoopctl_opts_t *o);
 static int hoopctl_sessions_cmd(hoopctl_opts_t *o);
+static int hoopctl_approvals_cmd(hoopctl_opts_t *o);
 
 
 static const hoopctl_command_t  hoopctl_commands[] = {
@@ -134,6 +137,11 @@ static const hoopctl_command_t  hoopctl_commands[] = {
       -1,
       "sessions list | sessions show SID   (recorded sessions;\n"
       "                 hoopctl sessions help)" },
+    /* options of its own: see hoopctl_approvals.c */
+    { "approvals", hoopctl_approvals_cmd, HOOPCTL_O_STORE | HOOPCTL_O_JSON,
+      1, -1,
+      "approvals list|show ID|approve ID|deny ID|watch ...   (approvals\n"
+      "                 of held requests; hoopctl approvals help)" },
     { NULL, NULL, 0, 0, 0, NULL }
 };
 
@@ -209,6 +217,13 @@ static int
 hoopctl_sessions_cmd(hoopctl_opts_t *o)
 {
     return hoopctl_sessions(o->redis, o->prefix, o->json, o->argc, o->argv);
+}
+
+
+static int
+hoopctl_approvals_cmd(hoopctl_opts_t *o)
+{
+    return hoopctl_approvals(o->redis, o->prefix, o->json, o->argc, o->argv);
 }
 
 
@@ -1165,6 +1180,30 @@ main(int argc, char **argv)
             }
             break;
         }
+    }
+
+    /* "approvals" parses its options from the original order too */
+
+    if (optind < argc && strcmp(argv[optind], "approvals") == 0) {
+        if (hoopctl_check_prefix(o.prefix) != 0) {
+            hoopctl_error("bad --prefix \"%s\": at most %d printable ASCII "
+                          "characters, no blanks", o.prefix,
+                          HOOPCTL_MAX_PREFIX);
+            free(orig);
+            return HOOPCTL_ERROR;
+        }
+
+        o.argc = argc;
+        o.argv = orig;
+        rc = hoopctl_approvals_cmd(&o);
+        free(orig);
+
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            hoopctl_error("cannot write the output");
+            return HOOPCTL_ERROR;
+        }
+
+        return rc;
     }
 
     if (optind < argc && (strcmp(argv[optind], "audit") == 0

@@ -256,6 +256,12 @@ const char *hoopctl_bound_text(int64_t t, char *buf, size_t size);
 
 /* the rule as a JSON object (the canonical keys; absent values left out) */
 json_t *hoopctl_rule_json(const hoop_policy_rule_t *r);
+
+/* a grant's approval block as JSON (canonical keys), and as one line:
+ * "by Group:sre, User:carol; grant 1h, hold 25s, expire after 1h" ("-"
+ * for NULL) */
+json_t *hoopctl_approval_json(const hoop_policy_approval_t *a);
+void hoopctl_approval_text(hoopctl_buf_t *b, const hoop_policy_approval_t *a);
 json_t *hoopctl_ops_json(uint32_t ops);
 
 
@@ -311,6 +317,13 @@ int hoopctl_credentials(const char *redis, const char *prefix, char **args,
 int hoopctl_audit(const char *redis, const char *prefix, int json, int argc,
     char **argv);
 
+/*
+ * hoopctl approvals list|show|approve|deny|watch|expire ...
+ * (hoopctl_approvals.c, docs/approvals.md): argc, argv as for
+ * hoopctl_audit().
+ */
+int hoopctl_approvals(const char *redis, const char *prefix, int json,
+    int argc, char **argv);
 
 /* "YYYY-MM-DD" (1970..9999): *ms = its first millisecond (UTC); 0 or -1 */
 int hoopctl_audit_parse_date(const char *s, int64_t *ms);

@@ -314,6 +314,33 @@ hoopctl_diff_time(hoopctl_fields_t *f, const char *field, int64_t a,
 }
 
 
+/* the approval blocks of two grants, as their one-line texts */
+static void
+hoopctl_diff_approval(hoopctl_fields_t *f, const hoop_policy_approval_t *a,
+    const hoop_policy_approval_t *b)
+{
+    hoopctl_buf_t  ta = { NULL, 0, 0 }, tb = { NULL, 0, 0 };
+
+    if (a == NULL && b == NULL) {
+        return;
+    }
+
+    if (a) {
+        hoopctl_approval_text(&ta, a);
+    }
+
+    if (b) {
+        hoopctl_approval_text(&tb, b);
+    }
+
+    hoopctl_diff_value(f, "approval", a ? hoopctl_buf_str(&ta) : NULL,
+                       b ? hoopctl_buf_str(&tb) : NULL, 0);
+
+    hoopctl_buf_free(&ta);
+    hoopctl_buf_free(&tb);
+}
+
+
 /* every field of two rules with the same kind and id */
 static void
 hoopctl_diff_rule(hoopctl_fields_t *f, const hoop_policy_rule_t *a,
@@ -329,6 +356,7 @@ hoopctl_diff_rule(hoopctl_fields_t *f, const hoop_policy_rule_t *a,
     hoopctl_diff_value(f, "reviewed_at", a->reviewed_at, b->reviewed_at, 0);
     hoopctl_diff_value(f, "reason", a->reason, b->reason, 1);
     hoopctl_diff_value(f, "description", a->description, b->description, 1);
+    hoopctl_diff_approval(f, a->approval, b->approval);
 }
 
 
@@ -383,6 +411,13 @@ hoopctl_rule_summary(const hoop_policy_rule_t *r)
         hoopctl_field_label(&b, "reason");
         hoopctl_buf_adds(&b, " ");
         hoopctl_buf_add_clean(&b, r->reason, strlen(r->reason));
+        hoopctl_buf_adds(&b, "\n");
+    }
+
+    if (r->approval != NULL) {
+        hoopctl_field_label(&b, "approval");
+        hoopctl_buf_adds(&b, " ");
+        hoopctl_approval_text(&b, r->approval);
         hoopctl_buf_adds(&b, "\n");
     }
 

@@ -170,6 +170,9 @@ hoopctl_review(const hoop_policy_t *p, const hoopctl_review_t *rv)
         hoopctl_principals_text(&c[1], r, ",");
         hoopctl_resources_text(&c[2], r, ",");
         hoopctl_ops_text(&c[3], r->ops, ",");
+        if (r->approval != NULL) {
+            hoopctl_buf_adds(&c[3], " (approval)");
+        }
         hoopctl_hosts_text(&c[4], r, ",");
 
         if (r->reviewed_by != NULL) {

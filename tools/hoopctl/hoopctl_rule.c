@@ -220,5 +220,71 @@ hoopctl_rule_json(const hoop_policy_rule_t *r)
         json_object_set_new(j, "reason", hoopctl_json_str(r->reason));
     }
 
+    if (r->approval != NULL) {
+        json_object_set_new(j, "approval", hoopctl_approval_json(r->approval));
+    }
+
     return j;
+}
+
+
+json_t *
+hoopctl_approval_json(const hoop_policy_approval_t *ap)
+{
+    size_t   i;
+    json_t  *j, *a;
+    char     buf[32];
+
+    j = json_object();
+    a = json_array();
+
+    for (i = 0; i < ap->napprovers; i++) {
+        json_array_append_new(a, hoopctl_json_str(ap->approvers[i]));
+    }
+
+    json_object_set_new(j, "approvers", a);
+    json_object_set_new(j, "grant_duration", json_string(
+        hoop_policy_duration_format(ap->grant_ms, buf, sizeof(buf))));
+    json_object_set_new(j, "hold", json_string(
+        hoop_policy_duration_format(ap->hold_ms, buf, sizeof(buf))));
+    json_object_set_new(j, "expire_after", json_string(
+        hoop_policy_duration_format(ap->expire_ms, buf, sizeof(buf))));
+    json_object_set_new(j, "allow_self_approval",
+                        json_boolean(ap->allow_self_approval));
+
+    return j;
+}
+
+
+void
+hoopctl_approval_text(hoopctl_buf_t *b, const hoop_policy_approval_t *ap)
+{
+    size_t  i;
+    char    buf[32];
+
+    if (ap == NULL) {
+        hoopctl_buf_adds(b, "-");
+        return;
+    }
+
+    hoopctl_buf_adds(b, "by ");
+
+    for (i = 0; i < ap->napprovers; i++) {
+        if (i > 0) {
+            hoopctl_buf_adds(b, ", ");
+        }
+        hoopctl_buf_add_clean(b, ap->approvers[i], strlen(ap->approvers[i]));
+    }
+
+    hoopctl_buf_printf(b, "; grant %s",
+                       hoop_policy_duration_format(ap->grant_ms, buf,
+                                                   sizeof(buf)));
+    hoopctl_buf_printf(b, ", hold %s",
+                       hoop_policy_duration_format(ap->hold_ms, buf,
+                                                   sizeof(buf)));
+    hoopctl_buf_printf(b, ", expire after %s",
+                       hoop_policy_duration_format(ap->expire_ms, buf,
+                                                   sizeof(buf)));
+    hoopctl_buf_adds(b, ap->allow_self_approval ? ", self-approval allowed"
+                                                : "");
 }
