@@ -73,7 +73,7 @@ static const char  *mask_chars[] = { NULL, "#", "é", "😀" };
 static int
 jansson_limit(const json_error_t *e)
 {
-    return strstr(e->text, "too big integer") != NULL
+    return strstr(e->text, "too big") != NULL
            || strstr(e->text, "real number overflow") != NULL
            || strstr(e->text, "NUL byte in object key") != NULL
            || strstr(e->text, "maximum parsing depth") != NULL;

@@ -52,6 +52,9 @@ $(BUILD)/corpus-mask: mask.mk
 	printf '\000\000\000\000{"a":1,' > $@/broken
 	printf '\003\003\013\000\000\034\000\001\032\003\016\003\000 {"a" : [ {"x":1} , 2 ] , "b" : { "c" : "bbbc" } } ' \
 	    > $@/remove
+	@# found by the fuzzer: jansson says "too big negative integer", a
+	@# limit of jansson's, not invalid JSON
+	printf '"\\u00e9"\000+-12345678901234567890' > $@/negative-int64
 
 smoke-mask: $(BUILD)/fuzz_mask $(BUILD)/corpus-mask
 	$(BUILD)/fuzz_mask -max_total_time=$(SECONDS) -max_len=4096 \

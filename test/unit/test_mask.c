@@ -109,7 +109,7 @@ check_json(const char *text, size_t len)
     j = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
 
     /* limits of jansson, not of JSON */
-    if (j == NULL && (strstr(e.text, "too big integer")
+    if (j == NULL && (strstr(e.text, "too big")
                       || strstr(e.text, "real number overflow")
                       || strstr(e.text, "NUL byte in object key")))
     {
