@@ -224,6 +224,33 @@ ok($lj && !$lj->[0]{ok} && $lj->[0]{diagnostics}[0]{code} eq
 $r = hoopctl('lint', "$dir/missing.yaml");
 is($r->{rc}, 2, 'lint of a missing file: exit 2');
 
+# the masking section is checked with the rest (src/mask through the
+# compiler's hook): clean, or errors with their lines; key files are not
+# read (they are the gateways')
+$r = hoopctl('lint', "$repo/policy-examples/proposed/masking.yaml");
+ok($r->{rc} == 0 && $r->{stdout} eq '' && $r->{stderr} eq '',
+   'lint of the masking example: clean, no reserved-section warning')
+    or diag("rc $r->{rc}\n$r->{stdout}$r->{stderr}");
+my $badmask = spew_file('badmask.yaml', <<'EOF');
+policy_version: 1
+grants: []
+masking:
+  - id: m1
+    description: "x"
+    topics: [ { name: "pii.", match: prefix } ]
+    principals: [ "User:*" ]
+    direction: fetch
+    fields:
+      - { path: "$.ssn", strategy: scramble }
+      - { path: "$.a[", strategy: redact }
+EOF
+$r = hoopctl('lint', $badmask);
+is($r->{rc}, 1, 'lint of a bad masking section: exit 1');
+like($r->{stdout}, qr/^\Q$badmask\E:10:\d+: error: [^\n]*\[bad-strategy\]$/m,
+     'the unknown strategy, at its line') or diag($r->{stdout});
+like($r->{stdout}, qr/^\Q$badmask\E:11:\d+: error: [^\n]*\[bad-path\]$/m,
+     'the broken path, at its line');
+
 # --- push, show, history ---------------------------------------------------
 
 my $yesterday = day(-1);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "hoopctl.h"
+#include "hoop_mask_policy_hook.h"
 
 
 #define HOOPCTL_DIAGS  64      /* diagnostics kept before asking again */
@@ -492,6 +493,10 @@ hoopctl_compile(const char *name, const char *text, size_t len,
     memset(&opts, 0, sizeof(opts));
     opts.format = format;
     opts.expiry_warning_days = soon_days;
+    /* the masking section is checked too; its key files live on the
+     * gateways, not here: check only (ctx NULL), keys not read */
+    opts.masking = hoop_mask_policy_hook;
+    opts.masking_ctx = NULL;
 
     max = HOOPCTL_DIAGS;
     diags = hoopctl_alloc(max * sizeof(hoop_policy_diag_t));
