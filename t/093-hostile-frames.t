@@ -2,8 +2,10 @@
 # error log line and a protocol_error audit event that says why; a client
 # connected at the same time keeps working, and nothing crashes.  Frames:
 # a negative and a huge size prefix, an array count larger than the frame,
-# a truncated varint, a frame shorter than its request header.  Real
-# broker, real Redis.
+# a truncated varint, a frame shorter than its request header.  And a
+# client cannot forge an audit event: a client_id and a topic name full of
+# JSON and newlines end up as those exact strings in the fields they
+# belong to, nothing more.  Real broker, real Redis.
 #
 # Needs: t/bin/kafka-cluster start (Kafka), redis-server.
 
@@ -15,6 +17,7 @@ use Test::Hoop::Util qw(run_dir read_env_file spew);
 use File::Path qw(make_path remove_tree);
 use IO::Socket::INET;
 use IO::Select;
+use JSON::PP ();
 use Time::HiRes qw(time sleep);
 
 $SIG{PIPE} = 'IGNORE';
@@ -44,7 +47,7 @@ default: deny
 grants:
   - id: anyone-describes
     principals: [ "User:ANONYMOUS" ]
-    resources: [ { type: topic, name: "*", match: literal } ]
+    resources: [ { type: topic, name: "ok.", match: prefix } ]
     operations: [ describe ]
     reviewed_by: carol
     reviewed_at: 2026-11-01
@@ -159,6 +162,36 @@ ok(!grep({ !/\S/ } @ev), 'every event says why') or diag(join "\n", @ev);
 my $xr = run_cmd(cmd => [ 'redis-cli', '-p', $RPORT, 'XLEN', "${PREFIX}audit:denied" ],
                  timeout => 10);
 ok(($xr->{stdout} // 0) >= @cases, 'and they are in the stream of events that need attention');
+
+# forging: JSON and newlines in what the client controls
+my $evil_id = qq(x","principal":"User:admin","decision":"allow"}\n{"event":"request);
+my $evil_topic = qq(t","decision":"allow","principal":"User:admin);
+{
+    my $s = connect_gw();
+    syswrite($s, metadata_request(version => 12, correlation_id => 77,
+                                  client_id => $evil_id, topics => [ $evil_topic ]));
+    my $f = read_frame($s);
+    ok($f && parse_metadata_response($f, 12)->{correlation_id} == 77,
+       'the request with a forged-looking client_id and topic is answered');
+    close $s;
+}
+my @forged;
+$t = time + 10;
+do {
+    sleep 0.2;
+    my $r = run_cmd(cmd => [ "$repo/build/tools/hoopctl", '--redis', "127.0.0.1:$RPORT",
+                             '--prefix', $PREFIX, 'audit', 'tail', '--count', '200',
+                             '--json' ], timeout => 20);
+    @forged = grep { ($_->{client_id} // '') eq $evil_id }
+              map { eval { JSON::PP::decode_json($_) } // () } split /\n/, $r->{stdout} // '';
+} until (grep({ $_->{event} eq 'request' } @forged) || time > $t);
+my ($req) = grep { $_->{event} eq 'request' } @forged;
+ok($req, 'the decision is an event, client_id kept exactly') or diag(scalar @forged);
+is($req && $req->{resource}, $evil_topic, 'the topic name kept exactly, as the resource');
+is($req && $req->{principal}, 'ANONYMOUS', 'the principal is the real one');
+is($req && $req->{decision}, 'deny', 'and the decision the policy took');
+ok(!grep({ ($_->{principal} // '') eq 'User:admin' || ($_->{principal} // '') eq 'admin' } @forged),
+   'no event claims the forged principal');
 
 my $log = hoop_nginx_stop($ng);
 my $closed = () = $log =~ /closing connection: bad Kafka request from client|invalid Kafka frame size/g;
