@@ -29,20 +29,22 @@ unless ($ENV{TEST_NGINX_KAFKA3_BROKER_1}) {
     }
     plan skip_all => 'requires kafka3';
 }
-plan tests => 6;
+plan tests => 7;
 
 my $repo = $ENV{TEST_NGINX_REPO_DIR} // '.';
 my $DIR = "$repo/build/t-leader-$$";
 remove_tree($DIR);
 make_path($DIR);
 
-my $ng = hoop_nginx_start(ports => 3, stream_config => <<'CONF',
-hoop_broker_address 1 127.0.0.1:$TEST_NGINX_PORT_1;
-hoop_broker_address 2 127.0.0.1:$TEST_NGINX_PORT_2;
-hoop_broker_address 3 127.0.0.1:$TEST_NGINX_PORT_3;
-server { listen 127.0.0.1:$TEST_NGINX_PORT_1; hoop on; proxy_pass $TEST_NGINX_KAFKA3_BROKER_1; }
-server { listen 127.0.0.1:$TEST_NGINX_PORT_2; hoop on; proxy_pass $TEST_NGINX_KAFKA3_BROKER_2; }
-server { listen 127.0.0.1:$TEST_NGINX_PORT_3; hoop on; proxy_pass $TEST_NGINX_KAFKA3_BROKER_3; }
+my $ng = hoop_nginx_start(ports => 3, stream_config => <<"CONF",
+log_format t095 '\$server_port "\$hoop_api_keys"';
+access_log $DIR/access.log t095;
+hoop_broker_address 1 127.0.0.1:\$TEST_NGINX_PORT_1;
+hoop_broker_address 2 127.0.0.1:\$TEST_NGINX_PORT_2;
+hoop_broker_address 3 127.0.0.1:\$TEST_NGINX_PORT_3;
+server { listen 127.0.0.1:\$TEST_NGINX_PORT_1; hoop on; proxy_pass \$TEST_NGINX_KAFKA3_BROKER_1; }
+server { listen 127.0.0.1:\$TEST_NGINX_PORT_2; hoop on; proxy_pass \$TEST_NGINX_KAFKA3_BROKER_2; }
+server { listen 127.0.0.1:\$TEST_NGINX_PORT_3; hoop on; proxy_pass \$TEST_NGINX_KAFKA3_BROKER_3; }
 CONF
     stream_server_config => "hoop on;\nproxy_pass \$TEST_NGINX_KAFKA3_BROKER_1;");
 my $boot = "127.0.0.1:$ng->{port}";
@@ -80,7 +82,9 @@ if ($writer == 0) {
     $w->autoflush(1);
     my $n = 0;
     while (!-e $stop || $n < 300) {
-        print $w ++$n, "\n";
+        # 1 KB records: kcat reads stdin through stdio, small lines
+        # would sit in its buffer until the end
+        print $w ++$n, ' ', 'x' x 1000, "\n";
         sleep 0.01;
         last if $n >= 5000;
     }
@@ -113,10 +117,20 @@ my $n = do { local $/; open my $c, '<', "$DIR/count"; <$c> // 0 };
 
 my $c = run_cmd(cmd => [ 'kcat', '-C', '-b', $direct, '-t', $topic, '-e', '-q',
                          '-f', '%s\n' ], timeout => 60);
-my @got = split /\n/, $c->{stdout};
+my @got = map { /^(\d+) x{1000}$/ ? $1 : "bad: $_" } split /\n/, $c->{stdout};
 is(scalar @got, $n, "the broker holds $n records") or diag($c->{stderr});
 is_deeply(\@got, [ 1 .. $n ], 'each exactly once, in order');
 
 my $log = hoop_nginx_stop($ng);
+# which gateway ports carried Produce requests: broker 1's before the move,
+# broker 2's after it
+my %produce;
+for (split /\n/, do { local $/; open my $a, '<', "$DIR/access.log"; <$a> // '' }) {
+    $produce{$1} += $2 if /^(\d+) "[^"]*\bProduce=(\d+)/;
+}
+my ($p1, $p2) = @{$ng->{ports}}[0, 1];
+ok(($produce{$p1} // 0) > 0 && ($produce{$p2} // 0) > 0,
+   "Produce requests went to broker 1, then broker 2, through the gateway ("
+   . ($produce{$p1} // 0) . ' and ' . ($produce{$p2} // 0) . ')');
 unlike($log, qr/\[(alert|crit|emerg)\]|exited on signal/, 'no alert, no crash');
 remove_tree($DIR) if Test::More->builder->is_passing;
