@@ -193,6 +193,22 @@ is($req && $req->{decision}, 'deny', 'and the decision the policy took');
 ok(!grep({ ($_->{principal} // '') eq 'User:admin' || ($_->{principal} // '') eq 'admin' } @forged),
    'no event claims the forged principal');
 
+# many connections closing at once: more than one batch of events (64)
+# queued together (the writer's argument array was one short for a full
+# batch: the worker died of stack smashing)
+my @many = map { connect_gw() } 1 .. 300;
+sleep 0.5;
+close $_ for @many;
+my $closed_n = 0;
+$t = time + 15;
+do {
+    sleep 0.3;
+    my $r = run_cmd(cmd => [ 'redis-cli', '-p', $RPORT, '--raw', 'XRANGE',
+                             "${PREFIX}audit", '-', '+' ], timeout => 20);
+    $closed_n = () = ($r->{stdout} // '') =~ /^event\nclosed$/mg;
+} until ($closed_n >= 300 || time > $t);
+ok($closed_n >= 300, "300 connections closed at once: their events written ($closed_n closed events)");
+
 my $log = hoop_nginx_stop($ng);
 my $closed = () = $log =~ /closing connection: bad Kafka request from client|invalid Kafka frame size/g;
 ok($closed >= @cases, "the error log names each ($closed lines)");

@@ -434,6 +434,9 @@ hoop_audit_to_spool(hoop_audit_writer_t *w)
 /* one EVALSHA with n events; argv[6..] filled by the caller */
 
 #define HOOP_AUDIT_ARGS  7
+/* argv of one EVALSHA: the fixed arguments, the writer, a batch's events
+ * (hoop_audit_evalsha() inserts the writer before the events) */
+#define HOOP_AUDIT_ARGV  (HOOP_AUDIT_ARGS + 1 + HOOP_AUDIT_BATCH)
 
 static ngx_int_t
 hoop_audit_evalsha(hoop_audit_writer_t *w, hoop_audit_batch_t *b,
@@ -448,8 +451,8 @@ hoop_audit_send(hoop_audit_writer_t *w)
     ngx_uint_t           n;
     hoop_audit_ev_t     *e, *last;
     hoop_audit_batch_t  *b;
-    const char          *argv[HOOP_AUDIT_ARGS + HOOP_AUDIT_BATCH];
-    size_t               argvlen[HOOP_AUDIT_ARGS + HOOP_AUDIT_BATCH];
+    const char          *argv[HOOP_AUDIT_ARGV];
+    size_t               argvlen[HOOP_AUDIT_ARGV];
 
     while (w->queue && !w->spooling && hoop_redis_conn_ready(&w->rc)
            && w->ninflight < HOOP_AUDIT_PIPELINE)
@@ -792,8 +795,8 @@ hoop_audit_replay(hoop_audit_writer_t *w)
     ngx_uint_t            k;
     hoop_audit_batch_t   *b;
     hoop_audit_spool_t   *sp, **spp;
-    const char           *argv[HOOP_AUDIT_ARGS + 1 + HOOP_AUDIT_BATCH];
-    size_t                argvlen[HOOP_AUDIT_ARGS + 1 + HOOP_AUDIT_BATCH];
+    const char           *argv[HOOP_AUDIT_ARGV];
+    size_t                argvlen[HOOP_AUDIT_ARGV];
     static u_char        *rbuf;
 
     if (w->stopping || !hoop_redis_conn_ready(&w->rc)) {
