@@ -11,6 +11,8 @@
 #                      AddressSanitizer and UBSan, loaded into Debian's nginx
 #                      (tools/asan-nginx); any sanitizer report fails it
 #   make run           a local Kafka, Redis and the gateway in front of them
+#   make bench         the gateway against plain nginx and a direct connection
+#                      (about 13 minutes; writes docs/performance.md; bench/run)
 #   make codegen       regenerate src/kafka/generated from Kafka's message specs
 #   make deb           the Debian package (build/deb/libnginx-mod-stream-hoop_*.deb,
 #                      checked by lintian; docs/packaging.md)
@@ -28,7 +30,7 @@ SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all \
 MODULE_SRCS := config ngx_stream_hoop_module.c $(wildcard src/*/*.[ch] src/kafka/generated/*.[ch])
 
 .PHONY: all module tools deps test unit fuzz-smoke fuzz prove run stop codegen deb clean \
-        module-asan test-asan
+        module-asan test-asan bench
 
 all: module tools
 
@@ -143,6 +145,11 @@ run: module tools
 
 stop:
 	tools/hoop-run stop
+
+# not part of make test: own broker, Redis and nginx; BENCH_QUICK=1 for a
+# smoke run, BENCH_RUNS=N (bench/run)
+bench: module tools
+	bench/run
 
 clean:
 	rm -rf $(BUILD)
