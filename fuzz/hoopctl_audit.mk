@@ -11,7 +11,8 @@
 
 HA_FUZZ_DIR  := ../tools/hoopctl
 HA_FUZZ_SRCS := $(HA_FUZZ_DIR)/hoopctl_audit_event.c \
-                $(HA_FUZZ_DIR)/hoopctl_util.c $(wildcard $(SRC)/policy/*.c)
+                $(HA_FUZZ_DIR)/hoopctl_util.c $(wildcard $(SRC)/policy/*.c) \
+                $(wildcard $(SRC)/mask/*.c)
 HA_FUZZ_DEPS := $(HA_FUZZ_SRCS) $(HA_FUZZ_DIR)/hoopctl.h \
                 $(wildcard $(SRC)/policy/*.h) hoopctl_audit.mk
 HA_FUZZ_LIBS := -ljansson -lyaml -lpcre2-8 -lcrypto
@@ -28,7 +29,7 @@ endif
 
 $(BUILD)/fuzz_hoopctl_audit: fuzz_hoopctl_audit.c $(HA_FUZZ_DEPS)
 	mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) -I$(HA_FUZZ_DIR) -I$(SRC)/policy -o $@ \
+	$(CC) $(CFLAGS) -I$(HA_FUZZ_DIR) -I$(SRC)/policy -I$(SRC)/mask -o $@ \
 	    fuzz_hoopctl_audit.c $(HA_FUZZ_SRCS) $(HA_FUZZ_LIBS)
 
 # seeds: times (mode 0, 4: end of day), entries (1), index fields (2, 3)

@@ -12,7 +12,8 @@
 HS_FUZZ_DIR  := ../tools/hoopctl
 HS_FUZZ_SRCS := $(HS_FUZZ_DIR)/hoopctl_session_view.c \
                 $(HS_FUZZ_DIR)/hoopctl_audit_event.c \
-                $(HS_FUZZ_DIR)/hoopctl_util.c $(wildcard $(SRC)/policy/*.c)
+                $(HS_FUZZ_DIR)/hoopctl_util.c $(wildcard $(SRC)/policy/*.c) \
+                $(wildcard $(SRC)/mask/*.c)
 HS_FUZZ_DEPS := $(HS_FUZZ_SRCS) $(HS_FUZZ_DIR)/hoopctl.h \
                 $(wildcard $(SRC)/policy/*.h) hoopctl_sessions.mk
 HS_FUZZ_LIBS := -ljansson -lyaml -lpcre2-8 -lcrypto
@@ -29,7 +30,7 @@ endif
 
 $(BUILD)/fuzz_hoopctl_sessions: fuzz_hoopctl_sessions.c $(HS_FUZZ_DEPS)
 	mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) -I$(HS_FUZZ_DIR) -I$(SRC)/policy -o $@ \
+	$(CC) $(CFLAGS) -I$(HS_FUZZ_DIR) -I$(SRC)/policy -I$(SRC)/mask -o $@ \
 	    fuzz_hoopctl_sessions.c $(HS_FUZZ_SRCS) $(HS_FUZZ_LIBS)
 
 # seeds: payloads (mode 0), entries (1), hashes (2)

@@ -16,7 +16,7 @@
 AR_SRC      := ../../src
 AR_HOOPCTL  := ../../tools/hoopctl
 AR_HSRCS    := $(AR_HOOPCTL)/hoopctl_audit_event.c $(AR_HOOPCTL)/hoopctl_util.c \
-               $(wildcard $(AR_SRC)/policy/*.c)
+               $(wildcard $(AR_SRC)/policy/*.c) $(wildcard $(AR_SRC)/mask/*.c)
 AR_CFLAGS   := -std=c99 -Wall -Wextra -Werror -Wpedantic -g -O1 \
                -DHOOP_SRC_DIR='"$(abspath $(AR_SRC))"'
 AR_LIBS     := -lcmocka -ljansson -lyaml -lpcre2-8 -lcrypto
@@ -25,7 +25,8 @@ AR_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all \
 AR_LUA_DEPS := test_audit_lua.c $(AR_SRC)/audit/hoop_audit_lua.h \
                $(AR_SRC)/audit/hoop_audit.lua audit_redis.mk
 AR_H_DEPS   := test_hoopctl_audit.c $(AR_HSRCS) $(AR_HOOPCTL)/hoopctl.h \
-               $(wildcard $(AR_SRC)/policy/*.h) audit_redis.mk
+               $(wildcard $(AR_SRC)/policy/*.h) $(wildcard $(AR_SRC)/mask/*.h) \
+               audit_redis.mk
 AR_HAVE     := $(and $(wildcard /usr/include/jansson.h), \
                      $(wildcard /usr/include/yaml.h), \
                      $(wildcard /usr/include/pcre2.h))
@@ -60,10 +61,12 @@ build/asan/test_audit_lua: $(AR_LUA_DEPS)
 
 build/test_hoopctl_audit: $(AR_H_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(AR_CFLAGS) -I$(AR_HOOPCTL) -I$(AR_SRC)/policy -o $@ $< \
+	$(CC) $(AR_CFLAGS) -I$(AR_HOOPCTL) -I$(AR_SRC)/policy -I$(AR_SRC)/mask \
+	    -o $@ $< \
 	    $(AR_HSRCS) $(AR_LIBS)
 
 build/asan/test_hoopctl_audit: $(AR_H_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(AR_CFLAGS) $(AR_SAN) -I$(AR_HOOPCTL) -I$(AR_SRC)/policy -o $@ \
+	$(CC) $(AR_CFLAGS) $(AR_SAN) -I$(AR_HOOPCTL) -I$(AR_SRC)/policy \
+	    -I$(AR_SRC)/mask -o $@ \
 	    $< $(AR_HSRCS) $(AR_LIBS)
