@@ -67,8 +67,10 @@ fuzz_free_all(fuzz_block_t **head)
 
 
 typedef struct {
-    int             all;
-    uint8_t         buf[512];
+    int                    all;
+    int                    edits;    /* HOOP_BATCH_HEADER_EDITS */
+    uint8_t                buf[512];
+    hoop_record_header_t   h[8];
 } fuzz_mask_t;
 
 
@@ -107,6 +109,25 @@ fuzz_mask(void *ctx, const hoop_record_batch_t *batch, hoop_record_t *r)
             r->headers[0].value.data = (const uint8_t *) "x";
             r->headers[0].value.len = 1;
         }
+    }
+
+    if (m->edits && r->headers_count > 0 && r->headers_count <= 8) {
+        /* the first header goes, the next one's value flips nullness */
+        n = r->headers_count - 1;
+        memcpy(m->h, r->headers + 1, (size_t) n * sizeof(m->h[0]));
+
+        if (n) {
+            if (m->h[0].value.len < 0) {
+                m->h[0].value.data = (const uint8_t *) "v";
+                m->h[0].value.len = 1;
+            } else {
+                m->h[0].value.data = NULL;
+                m->h[0].value.len = -1;
+            }
+        }
+
+        r->headers = m->h;
+        r->headers_count = n;
     }
 
     return HOOP_RECORD_CHANGED;
@@ -244,6 +265,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* masked */
     memset(&m, 0, sizeof(m));
     m.all = (mode & 0x10) != 0;
+    m.edits = (mode & 0x20) != 0;
+    conf.flags |= m.edits ? HOOP_BATCH_HEADER_EDITS : 0;
     conf.record = fuzz_mask;
     conf.ctx = &m;
 
@@ -294,7 +317,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         /* the new blob, rewritten without change, stays as it is */
         conf.record = NULL;
-        conf.flags &= ~HOOP_BATCH_TRIM_TAIL;
+        conf.flags &= ~(HOOP_BATCH_TRIM_TAIL | HOOP_BATCH_HEADER_EDITS);
         conf.max_decompressed = 0;
 
         if (hoop_batch_rewrite(&a, out, res.size, &conf, &res2, &err)

@@ -34,6 +34,7 @@ typedef struct {
     hoop_record_header_t        *orig;     /* a copy the callback cannot
                                               touch */
     size_t                       headers_cap;
+    unsigned                     flags;    /* HOOP_BATCH_HEADER_EDITS */
 } hoop_batch_scratch_t;
 
 
@@ -674,16 +675,25 @@ hoop_bytes_changed(hoop_batch_bytes_t orig, hoop_batch_bytes_t now)
  */
 static int
 hoop_record_changed(const hoop_record_t *r, const hoop_record_t *was,
-    const hoop_record_header_t *orig, const char **msg)
+    const hoop_record_header_t *orig, unsigned flags, const char **msg)
 {
     int      changed, c;
-    int32_t  i, count;
+    int32_t  i, j, count;
 
     count = was->headers_count;
 
     if (r->headers_count != count) {
-        *msg = "record callback changed the number of headers";
-        return -1;
+        if (!(flags & HOOP_BATCH_HEADER_EDITS)) {
+            *msg = "record callback changed the number of headers";
+            return -1;
+        }
+
+        if (r->headers_count < 0 || r->headers_count > count
+            || (r->headers_count && r->headers == NULL))
+        {
+            *msg = "record callback added headers";
+            return -1;
+        }
     }
 
     /* encoded from r: they must be the producer's */
@@ -713,6 +723,44 @@ hoop_record_changed(const hoop_record_t *r, const hoop_record_t *was,
     }
 
     changed |= c;
+
+    if (flags & HOOP_BATCH_HEADER_EDITS) {
+        /* headers left out (the others in their order, keys unchanged),
+         * values made null or not null */
+        changed |= (r->headers_count != count);
+
+        for (i = 0, j = 0; i < r->headers_count; i++, j++) {
+            while (j < count
+                   && hoop_bytes_changed(orig[j].key, r->headers[i].key) != 0)
+            {
+                j++;
+                changed = 1;
+            }
+
+            if (j == count) {
+                *msg = "record callback changed a header key";
+                return -1;
+            }
+
+            c = hoop_bytes_changed(orig[j].value, r->headers[i].value);
+
+            if (c < 0) {
+                if (r->headers[i].value.len < -1
+                    || (r->headers[i].value.len > 0
+                        && r->headers[i].value.data == NULL))
+                {
+                    *msg = "record callback set a bad header value";
+                    return -1;
+                }
+
+                c = 1;
+            }
+
+            changed |= c;
+        }
+
+        return changed;
+    }
 
     for (i = 0; i < count; i++) {
         if (hoop_bytes_changed(orig[i].key, r->headers[i].key) != 0) {
@@ -847,7 +895,7 @@ hoop_batch_walk(hoop_batch_scratch_t *sc, const hoop_record_batch_t *b,
         c = 0;
 
         if (rc == HOOP_RECORD_CHANGED) {
-            c = hoop_record_changed(&r, &was, sc->orig, &msg);
+            c = hoop_record_changed(&r, &was, sc->orig, sc->flags, &msg);
             if (c < 0) {
                 return hoop_batch_fail(err, HOOP_BATCH_ECALLBACK,
                                        (size_t) (r.raw - data), b->offset,
@@ -1059,6 +1107,7 @@ hoop_batch_rewrite(const hoop_kafka_alloc_t *a, const uint8_t *in,
 
     memset(&sc, 0, sizeof(hoop_batch_scratch_t));
     sc.a = a;
+    sc.flags = conf->flags;
     max = conf->max_decompressed ? conf->max_decompressed
                                  : HOOP_BATCH_DEFAULT_MAX_DECOMPRESSED;
     input_end = NULL;

@@ -163,7 +163,11 @@ typedef struct {
  * HOOP_RECORD_CHANGED), or point headers at an array of its own with the
  * same keys; the data must stay valid until the callback is called again
  * or the rewrite returns.  Nullness, header keys and count, attributes and
- * the deltas stay as they are (else HOOP_BATCH_ECALLBACK).
+ * the deltas stay as they are (else HOOP_BATCH_ECALLBACK).  With
+ * HOOP_BATCH_HEADER_EDITS a callback may also leave headers out (the rest
+ * keep their keys and order: headers_count smaller) and make a header
+ * value null or not null; a record's key and value keep their nullness
+ * whatever the flags (a tombstone stays a tombstone).
  */
 typedef struct {
     int8_t                       attributes;
@@ -294,6 +298,10 @@ int hoop_batch_foreach_record(const hoop_kafka_alloc_t *a,
 #define HOOP_BATCH_PASS_CORRUPT  0x04  /* copy a batch whose CRC does not
                                           match, unread, instead of failing
                                           with HOOP_BATCH_ECRC */
+#define HOOP_BATCH_HEADER_EDITS  0x08  /* the callback may leave headers
+                                          out and change the nullness of
+                                          header values (masking's remove
+                                          and null of a header) */
 
 typedef struct {
     hoop_record_pt               record;   /* per record of data batches */

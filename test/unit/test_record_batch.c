@@ -1526,6 +1526,201 @@ test_callback_rules(void **state)
 }
 
 
+/*
+ * HOOP_BATCH_HEADER_EDITS: headers left out and header values made null or
+ * not null (masking's remove and null of a header); keys, order and the
+ * nullness of record keys and values still checked.
+ */
+typedef struct {
+    int                    what;
+    hoop_record_header_t   h[8];
+} header_edit_ctx_t;
+
+
+static int
+header_editor(void *ctx, const hoop_record_batch_t *batch, hoop_record_t *r)
+{
+    int32_t             i, n;
+    header_edit_ctx_t  *c;
+
+    (void) batch;
+    c = ctx;
+
+    if (r->headers_count == 0 || r->headers_count > 8) {
+        return HOOP_RECORD_UNCHANGED;
+    }
+
+    n = 0;
+
+    for (i = 0; i < r->headers_count; i++) {
+        c->h[n] = r->headers[i];
+
+        if (r->headers[i].key.len == 2
+            && memcmp(r->headers[i].key.data, "h1", 2) == 0)
+        {
+            continue;                       /* h1 goes */
+        }
+
+        if (r->headers[i].key.len == 2
+            && memcmp(r->headers[i].key.data, "h2", 2) == 0)
+        {
+            if (r->headers[i].value.len < 0) {
+                c->h[n].value.data = (const uint8_t *) "set";
+                c->h[n].value.len = 3;
+            } else {
+                c->h[n].value.data = NULL;
+                c->h[n].value.len = -1;
+            }
+        }
+
+        n++;
+    }
+
+    switch (c->what) {
+
+    case 1:     /* a header added */
+        c->h[n] = r->headers[0];
+        n++;
+        break;
+
+    case 2:     /* a key changes */
+        if (n) {
+            c->h[0].key.data = (const uint8_t *) "zz";
+        }
+        break;
+
+    case 3:     /* two kept headers swap places */
+        if (n == 2) {
+            hoop_record_header_t  t = c->h[0];
+            c->h[0] = c->h[1];
+            c->h[1] = t;
+        }
+        break;
+
+    case 4:     /* a value becomes a tombstone: never, whatever the flags */
+        if (r->value.len >= 0) {
+            r->value.data = NULL;
+            r->value.len = -1;
+        }
+        break;
+    }
+
+    r->headers = c->h;
+    r->headers_count = n;
+
+    return HOOP_RECORD_CHANGED;
+}
+
+
+static void
+test_header_edits(void **state)
+{
+    int                        what, rc;
+    uint8_t                   *out;
+    unsigned                   codec;
+    test_buf_t                 recs, blob;
+    const char                *msg;
+    test_records_t             rs;
+    hoop_batch_err_t           err;
+    hoop_batch_iter_t          it;
+    hoop_compress_buf_t        z;
+    hoop_record_batch_t        b;
+    header_edit_ctx_t          c;
+    hoop_batch_rewrite_t       res;
+    hoop_batch_rewrite_conf_t  conf;
+
+    (void) state;
+
+    for (codec = 0; codec <= 4; codec += 3) {
+        memset(&recs, 0, sizeof(recs));
+        memset(&blob, 0, sizeof(blob));
+        memset(&z, 0, sizeof(z));
+        hand_records(&recs, 5);
+
+        if (codec) {
+            assert_int_equal(hoop_compress(&al, codec, recs.p, recs.len, &z,
+                                           &msg), HOOP_COMPRESS_OK);
+            test_batch_put(&blob, 7, (int16_t) codec, 5, z.data, z.len);
+        } else {
+            test_batch_put(&blob, 7, 0, 5, recs.p, recs.len);
+        }
+
+        /* without the flag: refused, as before */
+        memset(&c, 0, sizeof(c));
+        memset(&conf, 0, sizeof(conf));
+        conf.record = header_editor;
+        conf.ctx = &c;
+
+        assert_int_equal(hoop_batch_rewrite(&al, blob.p, blob.len, &conf,
+                                            &res, &err),
+                         HOOP_BATCH_ECALLBACK);
+
+        /* with it: h1 gone, h2 null <-> not null, h3 kept */
+        conf.flags = HOOP_BATCH_HEADER_EDITS;
+
+        rc = hoop_batch_rewrite(&al, blob.p, blob.len, &conf, &res, &err);
+        assert_int_equal(rc, HOOP_BATCH_OK);
+        assert_int_equal(res.changed_batches, 1);
+        assert_int_equal(res.changed_records, 3);
+
+        out = test_arena_alloc(&arena, res.size);
+        assert_non_null(out);
+        assert_ptr_equal(hoop_batch_rewrite_copy(&res, out), out + res.size);
+
+        hoop_batch_iter_init(&it, out, res.size);
+        assert_int_equal(hoop_batch_next(&it, &b, NULL), HOOP_BATCH_V2);
+        assert_true(hoop_batch_crc_ok(&b));
+        assert_int_equal(b.base_offset, 7);
+
+        memset(&rs, 0, sizeof(rs));
+        assert_int_equal(hoop_batch_foreach_record(&al, &b, 0,
+                                                   test_collect_record, &rs,
+                                                   NULL), HOOP_BATCH_OK);
+        assert_int_equal(rs.n, 5);
+
+        /* record 0: h1 "a", h2 null -> h2 "set" */
+        assert_int_equal(rs.recs[0].nheaders, 1);
+        assert_string_equal((char *) rs.recs[0].headers[0].key.p, "h2");
+        assert_int_equal(rs.recs[0].headers[0].value_len, 3);
+        assert_memory_equal(rs.recs[0].headers[0].value.p, "set", 3);
+        assert_int_equal(rs.recs[0].value_len, 15);
+
+        /* record 1: no headers, untouched */
+        assert_int_equal(rs.recs[1].nheaders, 0);
+        assert_int_equal(rs.recs[1].key_len, -1);
+
+        /* record 2: its only header gone, still a tombstone */
+        assert_int_equal(rs.recs[2].nheaders, 0);
+        assert_int_equal(rs.recs[2].value_len, -1);
+
+        /* record 4: h2 "" -> null, h3 "y" kept */
+        assert_int_equal(rs.recs[4].nheaders, 2);
+        assert_string_equal((char *) rs.recs[4].headers[0].key.p, "h2");
+        assert_int_equal(rs.recs[4].headers[0].value_len, -1);
+        assert_string_equal((char *) rs.recs[4].headers[1].key.p, "h3");
+        assert_int_equal(rs.recs[4].headers[1].value_len, 1);
+        assert_memory_equal(rs.recs[4].headers[1].value.p, "y", 1);
+
+        test_records_free(&rs);
+
+        /* still refused with the flag */
+        for (what = 1; what <= 4; what++) {
+            memset(&c, 0, sizeof(c));
+            c.what = what;
+
+            rc = hoop_batch_rewrite(&al, blob.p, blob.len, &conf, &res,
+                                    &err);
+            assert_int_equal(rc, HOOP_BATCH_ECALLBACK);
+            assert_non_null(err.msg);
+        }
+
+        test_buf_free(&recs);
+        test_buf_free(&blob);
+        test_arena_reset(&arena);
+    }
+}
+
+
 /* The arena failing at any point gives ENOMEM, nothing worse. */
 static void
 test_out_of_memory(void **state)
@@ -1589,6 +1784,7 @@ main(void)
         cmocka_unit_test(test_decompression_limit),
         cmocka_unit_test(test_legacy_message_sets),
         cmocka_unit_test(test_callback_rules),
+        cmocka_unit_test(test_header_edits),
         cmocka_unit_test(test_out_of_memory),
     };
 
