@@ -19,6 +19,7 @@
 #include "src/audit/hoop_audit.h"
 #include "src/metrics/hoop_metrics.h"
 #include "src/session/hoop_stats.h"
+#include "src/session/hoop_masking.h"
 
 
 static void *ngx_stream_hoop_create_main_conf(ngx_conf_t *cf);
@@ -636,6 +637,7 @@ ngx_stream_hoop_exit_process(ngx_cycle_t *cycle)
     }
 
     hoop_audit_stop(cycle);
+    hoop_masking_exit();
 
     hoop_sasl_client_done();
     hoop_sasl_server_done();

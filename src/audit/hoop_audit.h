@@ -137,6 +137,33 @@ void hoop_audit_record_response(hoop_session_t *hs, int16_t api_key,
     int16_t api_version, int32_t correlation_id, ngx_uint_t local,
     const u_char *frame, size_t size);
 
+/*
+ * Masking (src/session/hoop_masking.c): fields masked in one request, per
+ * topic and masking rule.  An allowed decision on a topic where fields
+ * were masked is always a "request" event with "mask": [[rule id,
+ * fields], ...], never summed into an aggregate (docs/audit.md).
+ */
+typedef struct {
+    const u_char        *topic;
+    size_t               topic_len;
+    const char          *rule;          /* masking rule id */
+    uint64_t             fields;
+} hoop_audit_mask_t;
+
+/* a Produce request's masking, before hoop_audit_request() (m[] valid
+ * until it returns) */
+void hoop_audit_masks(hoop_session_t *hs, const hoop_audit_mask_t *m,
+    size_t n);
+
+/*
+ * The Fetch response to correlation_id, after masking (n 0: nothing
+ * masked, or no masking): the request's events on topics the caller has
+ * fetch masking for waited for it in hoop_audit_request(); they go out
+ * now, with "mask" where fields were masked, else as they would have.
+ */
+void hoop_audit_fetch_masked(hoop_session_t *hs, int32_t correlation_id,
+    const hoop_audit_mask_t *m, size_t n);
+
 /* adds what a Fetch response delivered to the connection's aggregate */
 void hoop_audit_fetch_response(hoop_session_t *hs, int16_t version,
     const u_char *frame, size_t size);

@@ -19,6 +19,7 @@
 #include "../kafka/hoop_kafka_authz.h"
 #include "../kafka/hoop_kafka_header.h"
 #include "../metrics/hoop_metrics.h"
+#include "../session/hoop_masking.h"
 
 
 extern ngx_module_t  ngx_stream_hoop_module;
@@ -63,6 +64,46 @@ struct hoop_audit_agg_s {
 };
 
 
+/* what the request elements a check covers say: partitions, records */
+
+typedef struct {
+    hoop_audit_part_t    parts[HOOP_AUDIT_AGG_PARTS];
+    ngx_uint_t           nparts;
+    ngx_uint_t           more_parts;
+    uint64_t             records;
+    uint64_t             bytes;
+    ngx_uint_t           has_records;
+    ngx_uint_t           has_offsets;
+} hoop_audit_scope_t;
+
+
+/*
+ * An allowed Fetch decision on a topic the caller has fetch masking for:
+ * its event waits for the response, which says whether fields were masked
+ * (then it is a request event with "mask", else it is what it would have
+ * been: summed into an aggregate or sent as is).
+ */
+typedef struct hoop_audit_parked_s  hoop_audit_parked_t;
+
+struct hoop_audit_parked_s {
+    hoop_audit_parked_t *next;
+    int32_t              correlation_id;
+    int16_t              api_key;
+    int16_t              api_version;
+    hoop_policy_res_t    type;
+    hoop_policy_op_t     op;
+    u_char              *name;           /* ngx_alloc(), with rule after */
+    size_t               len;
+    u_char              *rule;           /* or NULL */
+    size_t               rule_len;
+    const char          *reason;
+    int64_t              version;
+    ngx_uint_t           aggregate;      /* would have been summed */
+    json_t              *ev;             /* the request event, unsent */
+    hoop_audit_scope_t   sc;
+};
+
+
 typedef struct hoop_audit_session_s {
     u_char               sid[96];
     size_t               sid_len;
@@ -79,6 +120,12 @@ typedef struct hoop_audit_session_s {
     hoop_policy_record_t record;         /* session recording, from here */
     json_t              *pending;        /* a request's record, until its
                                             frame is known */
+
+    const hoop_audit_mask_t *masks;      /* the request's masking */
+    size_t               nmasks;
+    hoop_audit_parked_t *parked;         /* Fetch events waiting for the
+                                            response, oldest first */
+    hoop_audit_parked_t **parked_last;
 } hoop_audit_session_t;
 
 
@@ -87,6 +134,12 @@ static void hoop_audit_flush_aggs(hoop_session_t *hs);
 static void hoop_audit_agg_timer(ngx_event_t *ev);
 static void hoop_audit_session_cleanup(void *data);
 static void hoop_audit_close(hoop_session_t *hs);
+static void hoop_audit_aggregate(hoop_session_t *hs, int16_t api_key,
+    int16_t api_version, hoop_policy_res_t type, hoop_policy_op_t op,
+    const u_char *name, size_t len, const u_char *rule, size_t rlen,
+    const char *reason, hoop_audit_scope_t *sc, int64_t version);
+static void hoop_audit_unpark(hoop_session_t *hs, hoop_audit_parked_t *pk,
+    const hoop_audit_mask_t *m, size_t n);
 
 
 static int64_t
@@ -254,6 +307,7 @@ hoop_audit_session(hoop_session_t *hs)
                                c->number)
                   - as->sid;
     as->hs = hs;
+    as->parked_last = &as->parked;
 
     as->timer.handler = hoop_audit_agg_timer;
     as->timer.data = hs;
@@ -590,19 +644,6 @@ hoop_audit_find(hoop_audit_session_t *as, const hoop_authz_check_t *ck)
 }
 
 
-/* what the request elements a check covers say: partitions, records */
-
-typedef struct {
-    hoop_audit_part_t    parts[HOOP_AUDIT_AGG_PARTS];
-    ngx_uint_t           nparts;
-    ngx_uint_t           more_parts;
-    uint64_t             records;
-    uint64_t             bytes;
-    ngx_uint_t           has_records;
-    ngx_uint_t           has_offsets;
-} hoop_audit_scope_t;
-
-
 static uint32_t
 hoop_audit_be32(const u_char *p)
 {
@@ -824,11 +865,11 @@ hoop_audit_high_volume(int16_t api_key)
 
 
 static void
-hoop_audit_aggregate(hoop_session_t *hs, hoop_request_t *req,
-    const hoop_authz_check_t *ck, hoop_audit_decision_t *ad,
-    hoop_audit_scope_t *sc, int64_t version)
+hoop_audit_aggregate(hoop_session_t *hs, int16_t api_key,
+    int16_t api_version, hoop_policy_res_t type, hoop_policy_op_t op,
+    const u_char *name, size_t len, const u_char *rule, size_t rlen,
+    const char *reason, hoop_audit_scope_t *sc, int64_t version)
 {
-    size_t                 rlen;
     int64_t                now;
     ngx_uint_t             i, j;
     hoop_audit_agg_t      *a;
@@ -837,14 +878,13 @@ hoop_audit_aggregate(hoop_session_t *hs, hoop_request_t *req,
 
     as = hs->audit;
     hmcf = hoop_main_conf(hs);
-    rlen = (ad && ad->rule) ? ngx_strlen(ad->rule) : 0;
 
     for (a = as->aggs; a; a = a->next) {
-        if (a->api_key == req->api_key && a->type == ck->type
-            && a->op == ck->op && a->len == ck->len
-            && ngx_memcmp(a->name, ck->name, ck->len) == 0
+        if (a->api_key == api_key && a->type == type
+            && a->op == op && a->len == len
+            && ngx_memcmp(a->name, name, len) == 0
             && a->rule_len == rlen
-            && (rlen == 0 || ngx_memcmp(a->rule, ad->rule, rlen) == 0)
+            && (rlen == 0 || ngx_memcmp(a->rule, rule, rlen) == 0)
             && a->policy_version == version)
         {
             break;
@@ -863,26 +903,26 @@ hoop_audit_aggregate(hoop_session_t *hs, hoop_request_t *req,
             return;
         }
 
-        a->name = ngx_alloc(ck->len + rlen + 1, ngx_cycle->log);
+        a->name = ngx_alloc(len + rlen + 1, ngx_cycle->log);
         if (a->name == NULL) {
             ngx_free(a);
             return;
         }
 
-        ngx_memcpy(a->name, ck->name, ck->len);
-        a->len = ck->len;
+        ngx_memcpy(a->name, name, len);
+        a->len = len;
 
         if (rlen) {
-            a->rule = a->name + ck->len;
-            ngx_memcpy(a->rule, ad->rule, rlen);
+            a->rule = a->name + len;
+            ngx_memcpy(a->rule, rule, rlen);
             a->rule_len = rlen;
         }
 
-        a->api_key = req->api_key;
-        a->api_version = req->api_version;
-        a->type = ck->type;
-        a->op = ck->op;
-        a->reason = ad ? ad->reason : "grant";
+        a->api_key = api_key;
+        a->api_version = api_version;
+        a->type = type;
+        a->op = op;
+        a->reason = reason;
         a->policy_version = version;
         a->first = now;
 
@@ -1169,15 +1209,132 @@ hoop_audit_agg_timer(ngx_event_t *ev)
 }
 
 
+/* "mask": [[rule id, fields], ...] of topic[0..len), or NULL if none */
+
+static json_t *
+hoop_audit_mask_json(const hoop_audit_mask_t *m, size_t n,
+    const u_char *topic, size_t len)
+{
+    size_t   i;
+    json_t  *a, *e;
+
+    a = NULL;
+
+    for (i = 0; i < n; i++) {
+        if (m[i].fields == 0 || m[i].topic_len != len
+            || ngx_memcmp(m[i].topic, topic, len) != 0)
+        {
+            continue;
+        }
+
+        if (a == NULL) {
+            a = json_array();
+            if (a == NULL) {
+                return NULL;
+            }
+        }
+
+        e = json_array();
+        json_array_append_new(e, json_string(m[i].rule));
+        json_array_append_new(e, json_integer((json_int_t) m[i].fields));
+        json_array_append_new(a, e);
+    }
+
+    return a;
+}
+
+
+static hoop_audit_parked_t *
+hoop_audit_park(hoop_session_t *hs, hoop_request_t *req,
+    const hoop_authz_check_t *ck, hoop_audit_decision_t *ad,
+    hoop_audit_scope_t *sc, int64_t version, ngx_uint_t aggregate,
+    json_t *ev)
+{
+    size_t                 rlen;
+    hoop_audit_parked_t   *pk;
+    hoop_audit_session_t  *as;
+
+    as = hs->audit;
+    rlen = (ad && ad->rule) ? ngx_strlen(ad->rule) : 0;
+
+    pk = ngx_calloc(sizeof(hoop_audit_parked_t), ngx_cycle->log);
+    if (pk == NULL) {
+        return NULL;
+    }
+
+    pk->name = ngx_alloc(ck->len + rlen + 1, ngx_cycle->log);
+    if (pk->name == NULL) {
+        ngx_free(pk);
+        return NULL;
+    }
+
+    ngx_memcpy(pk->name, ck->name, ck->len);
+    pk->len = ck->len;
+
+    if (rlen) {
+        pk->rule = pk->name + ck->len;
+        ngx_memcpy(pk->rule, ad->rule, rlen);
+        pk->rule_len = rlen;
+    }
+
+    pk->correlation_id = req->correlation_id;
+    pk->api_key = req->api_key;
+    pk->api_version = req->api_version;
+    pk->type = ck->type;
+    pk->op = ck->op;
+    pk->reason = ad ? ad->reason : "grant";
+    pk->version = version;
+    pk->aggregate = aggregate;
+    pk->ev = ev;
+    pk->sc = *sc;
+
+    *as->parked_last = pk;
+    as->parked_last = &pk->next;
+
+    return pk;
+}
+
+
+/* a parked Fetch event: with its masking, or as it would have been */
+
+static void
+hoop_audit_unpark(hoop_session_t *hs, hoop_audit_parked_t *pk,
+    const hoop_audit_mask_t *m, size_t n)
+{
+    json_t  *mask;
+
+    mask = hoop_audit_mask_json(m, n, pk->name, pk->len);
+
+    if (mask) {
+        json_object_set_new(pk->ev, "mask", mask);
+        hoop_audit_emit(pk->ev);
+
+    } else if (pk->aggregate) {
+        json_decref(pk->ev);
+        hoop_audit_aggregate(hs, pk->api_key, pk->api_version, pk->type,
+                             pk->op, pk->name, pk->len, pk->rule,
+                             pk->rule_len, pk->reason, &pk->sc, pk->version);
+
+    } else {
+        hoop_audit_emit(pk->ev);
+    }
+
+    ngx_free(pk->name);
+    ngx_free(pk);
+}
+
+
 void
 hoop_audit_request(hoop_session_t *hs, hoop_request_t *req,
     hoop_authz_plan_t *plan)
 {
-    size_t                  n, i;
-    json_t                 *ev;
+    size_t                  n, i, rlen;
+    json_t                 *ev, *mask;
     int64_t                 version;
+    ngx_uint_t              aggregate, park;
     hoop_main_conf_t       *hmcf;
     hoop_audit_scope_t      sc;
+    hoop_audit_parked_t    *pk;
     hoop_audit_session_t   *as;
     hoop_audit_decision_t  *ad;
     const hoop_authz_check_t  *ck;
@@ -1206,15 +1363,47 @@ hoop_audit_request(hoop_session_t *hs, hoop_request_t *req,
 
         hoop_audit_scope(&ck[i], &sc);
 
-        if (ck[i].allowed && hmcf->audit.aggregate
-            && hoop_audit_high_volume(req->api_key))
+        /* a mask is never summed away: Produce knows it now, Fetch once
+         * the response is masked */
+        mask = NULL;
+        park = 0;
+
+        if (ck[i].allowed && ck[i].type == HOOP_POLICY_RES_TOPIC
+            && ck[i].name)
         {
-            hoop_audit_aggregate(hs, req, &ck[i], ad, &sc, version);
+            if (req->api_key == HOOP_KAFKA_API_PRODUCE
+                && ck[i].op == HOOP_POLICY_OP_WRITE)
+            {
+                mask = hoop_audit_mask_json(as->masks, as->nmasks,
+                                            ck[i].name, ck[i].len);
+
+            } else if (req->api_key == HOOP_KAFKA_API_FETCH
+                       && ck[i].op == HOOP_POLICY_OP_READ
+                       && hoop_masking_applies(hs, HOOP_MASK_FETCH,
+                                               ck[i].name, ck[i].len))
+            {
+                park = 1;
+            }
+        }
+
+        aggregate = ck[i].allowed && hmcf->audit.aggregate
+                    && hoop_audit_high_volume(req->api_key);
+
+        if (aggregate && mask == NULL && !park) {
+            rlen = (ad && ad->rule) ? ngx_strlen(ad->rule) : 0;
+            hoop_audit_aggregate(hs, req->api_key, req->api_version,
+                                 ck[i].type, ck[i].op, ck[i].name,
+                                 ck[i].len, ad ? ad->rule : NULL, rlen,
+                                 ad ? ad->reason : "grant", &sc, version);
             continue;
         }
 
         ev = hoop_audit_event(hs, "request");
         if (ev == NULL) {
+            if (mask) {
+                json_decref(mask);
+            }
+
             continue;
         }
 
@@ -1256,6 +1445,18 @@ hoop_audit_request(hoop_session_t *hs, hoop_request_t *req,
 
         json_object_set_new(ev, "policy_version", json_integer(version));
 
+        if (mask) {
+            json_object_set_new(ev, "mask", mask);
+        }
+
+        if (park) {
+            pk = hoop_audit_park(hs, req, &ck[i], ad, &sc, version,
+                                 aggregate, ev);
+            if (pk) {
+                continue;
+            }
+        }
+
         hoop_audit_emit(ev);
     }
 
@@ -1268,6 +1469,50 @@ done:
     if (as) {
         as->pool = NULL;
         as->decisions = NULL;
+        as->masks = NULL;
+        as->nmasks = 0;
+    }
+}
+
+
+void
+hoop_audit_masks(hoop_session_t *hs, const hoop_audit_mask_t *m, size_t n)
+{
+    if (hs->audit) {
+        hs->audit->masks = m;
+        hs->audit->nmasks = n;
+    }
+}
+
+
+void
+hoop_audit_fetch_masked(hoop_session_t *hs, int32_t correlation_id,
+    const hoop_audit_mask_t *m, size_t n)
+{
+    hoop_audit_parked_t   *pk, **link;
+    hoop_audit_session_t  *as;
+
+    as = hs->audit;
+
+    if (as == NULL) {
+        return;
+    }
+
+    link = &as->parked;
+
+    while ((pk = *link) != NULL) {
+        if (pk->correlation_id != correlation_id) {
+            link = &pk->next;
+            continue;
+        }
+
+        *link = pk->next;
+
+        if (as->parked_last == &pk->next) {
+            as->parked_last = link;
+        }
+
+        hoop_audit_unpark(hs, pk, m, n);
     }
 }
 
@@ -1317,6 +1562,20 @@ hoop_audit_close(hoop_session_t *hs)
     ngx_time_t            *tp;
     ngx_connection_t      *c;
     ngx_stream_session_t  *s;
+    hoop_audit_parked_t   *pk;
+    hoop_audit_session_t  *as;
+
+    /* Fetch events still waiting: the response never came */
+    as = hs->audit;
+
+    while (as && (pk = as->parked) != NULL) {
+        as->parked = pk->next;
+        hoop_audit_unpark(hs, pk, NULL, 0);
+    }
+
+    if (as) {
+        as->parked_last = &as->parked;
+    }
 
     hoop_audit_flush_aggs(hs);
 

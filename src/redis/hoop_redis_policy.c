@@ -91,9 +91,10 @@ hoop_redis_policy_take(hoop_policy_state_t *st, hoop_redis_conf_t *conf,
     int64_t version, const u_char *text, size_t len, const u_char *sha256,
     ngx_uint_t level, ngx_log_t *log)
 {
-    u_char          name[HOOP_REDIS_KEY_LEN];
-    const char     *hex, *why;
-    hoop_policy_t  *p;
+    u_char               name[HOOP_REDIS_KEY_LEN];
+    const char          *hex, *why;
+    hoop_policy_t       *p;
+    hoop_mask_policy_t  *mp;
 
     if (hoop_redis_key(conf, HOOP_REDIS_POLICY_VERSION, version, name,
                        sizeof(name))
@@ -102,7 +103,7 @@ hoop_redis_policy_take(hoop_policy_state_t *st, hoop_redis_conf_t *conf,
         return NGX_ERROR;
     }
 
-    p = hoop_authorize_compile(text, len, (char *) name, level, log);
+    p = hoop_authorize_compile(text, len, (char *) name, level, log, &mp);
 
     if (p == NULL) {
         why = "it does not compile";
@@ -117,11 +118,12 @@ hoop_redis_policy_take(hoop_policy_state_t *st, hoop_redis_conf_t *conf,
                       "the compiled policy's is %s", version, (size_t) 64,
                       sha256, hex);
         hoop_policy_free(p);
+        hoop_mask_policy_free(mp);
         why = "its sha256 does not match";
         goto refused;
     }
 
-    hoop_authorize_install(st, p, version);
+    hoop_authorize_install(st, p, mp, version);
     st->origin = "redis";
     st->confirmed = 1;
 
@@ -161,6 +163,7 @@ hoop_redis_policy_init_conf(ngx_conf_t *cf, hoop_main_conf_t *hmcf)
 {
     ngx_int_t             rc;
     hoop_policy_t        *p;
+    hoop_mask_policy_t   *mp;
     hoop_policy_state_t  *st;
     hoop_policy_cache_t   pc;
 
@@ -200,9 +203,9 @@ hoop_redis_policy_init_conf(ngx_conf_t *cf, hoop_main_conf_t *hmcf)
         if (rc == NGX_OK) {
             p = hoop_authorize_compile(pc.text, pc.len,
                                        (char *) hmcf->policy_cache.data,
-                                       NGX_LOG_WARN, cf->log);
+                                       NGX_LOG_WARN, cf->log, &mp);
             if (p) {
-                hoop_authorize_install(st, p, pc.version);
+                hoop_authorize_install(st, p, mp, pc.version);
                 st->cached = pc.version;
                 st->origin = "cache";
 

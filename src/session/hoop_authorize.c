@@ -8,10 +8,12 @@
  */
 
 #include "hoop_authorize.h"
+#include "../mask/hoop_mask_policy_hook.h"
 #include "../audit/hoop_audit.h"
 #include "../metrics/hoop_metrics.h"
 #include "hoop_stats.h"
 #include "hoop_resolve.h"
+#include "hoop_masking.h"
 
 
 extern ngx_module_t  ngx_stream_hoop_module;
@@ -19,6 +21,9 @@ extern ngx_module_t  ngx_stream_hoop_module;
 
 static ngx_int_t hoop_authorize_load(hoop_policy_state_t *st,
     ngx_log_t *log, ngx_conf_t *cf);
+static hoop_policy_t *hoop_authorize_compile_doc(const char *text,
+    size_t len, hoop_policy_diag_t *diags, size_t max, size_t *ndiags,
+    hoop_mask_policy_t **masking);
 
 
 static void
@@ -30,6 +35,47 @@ hoop_authorize_cleanup(void *data)
         hoop_policy_free(st->policy);
         st->policy = NULL;
     }
+
+    hoop_mask_policy_free(st->masking);
+    st->masking = NULL;
+}
+
+
+/*
+ * The policy compiler with the masking section's hook (docs/masking.md,
+ * "Data-path integration"): the section's problems are the policy's
+ * diagnostics, and a section that does not compile refuses the policy.
+ * Key files are read here, by the process that compiles: the master for
+ * nginx -t, a start or a reload, a worker for a new version.
+ */
+
+static hoop_policy_t *
+hoop_authorize_compile_doc(const char *text, size_t len,
+    hoop_policy_diag_t *diags, size_t max, size_t *ndiags,
+    hoop_mask_policy_t **masking)
+{
+    hoop_policy_t            *p;
+    hoop_policy_options_t     o;
+    hoop_mask_policy_hook_t   h;
+
+    ngx_memzero(&h, sizeof(hoop_mask_policy_hook_t));
+    ngx_memzero(&o, sizeof(hoop_policy_options_t));
+
+    o.masking = hoop_mask_policy_hook;
+    o.masking_ctx = &h;
+
+    p = hoop_policy_compile_ex(text, len, &o, diags, max, ndiags);
+
+    if (p == NULL) {
+        /* the section may have compiled while the rest was refused */
+        hoop_mask_policy_free(h.compiled);
+        *masking = NULL;
+        return NULL;
+    }
+
+    *masking = h.compiled;
+
+    return p;
 }
 
 
@@ -117,6 +163,7 @@ hoop_authorize_load(hoop_policy_state_t *st, ngx_log_t *log, ngx_conf_t *cf)
     ngx_uint_t           errors, level;
     hoop_policy_t       *p;
     ngx_file_info_t      fi;
+    hoop_mask_policy_t  *mp;
     hoop_policy_diag_t   diags[16];
 
     if (ngx_file_info(st->file.data, &fi) == NGX_FILE_ERROR) {
@@ -166,7 +213,7 @@ hoop_authorize_load(hoop_policy_state_t *st, ngx_log_t *log, ngx_conf_t *cf)
     }
 
     ndiags = 0;
-    p = hoop_policy_compile((char *) text, n, diags, 16, &ndiags);
+    p = hoop_authorize_compile_doc((char *) text, n, diags, 16, &ndiags, &mp);
 
     ngx_free(text);
 
@@ -208,17 +255,22 @@ hoop_authorize_load(hoop_policy_state_t *st, ngx_log_t *log, ngx_conf_t *cf)
         hoop_policy_free(st->policy);
     }
 
+    hoop_mask_policy_free(st->masking);
+
     st->policy = p;
+    st->masking = mp;
     st->ino = fi.st_ino;
     st->size = fi.st_size;
     st->mtime = fi.st_mtim.tv_sec;
     st->mtime_nsec = fi.st_mtim.tv_nsec;
 
     ngx_log_error(NGX_LOG_NOTICE, cf ? cf->log : log, 0,
-                  "hoop: policy \"%V\" version %s: %uz grants, %uz denies",
+                  "hoop: policy \"%V\" version %s: %uz grants, %uz denies, "
+                  "%uz masking rules",
                   &st->file, hoop_policy_sha256_hex(p),
                   hoop_policy_rule_count(p, HOOP_POLICY_GRANT),
-                  hoop_policy_rule_count(p, HOOP_POLICY_DENY));
+                  hoop_policy_rule_count(p, HOOP_POLICY_DENY),
+                  mp ? hoop_mask_policy_rule_count(mp) : 0);
 
     return NGX_OK;
 }
@@ -320,13 +372,15 @@ hoop_authorize(hoop_session_t *hs, hoop_policy_res_t type,
 
 hoop_policy_t *
 hoop_authorize_compile(const u_char *text, size_t len, const char *name,
-    ngx_uint_t level, ngx_log_t *log)
+    ngx_uint_t level, ngx_log_t *log, hoop_mask_policy_t **masking)
 {
     char                 line[512];
     size_t               ndiags, i;
     ngx_uint_t           lvl;
     hoop_policy_t       *p;
     hoop_policy_diag_t   diags[16];
+
+    *masking = NULL;
 
     if (len > HOOP_POLICY_MAX_TEXT) {
         ngx_log_error(level, log, 0,
@@ -336,7 +390,8 @@ hoop_authorize_compile(const u_char *text, size_t len, const char *name,
     }
 
     ndiags = 0;
-    p = hoop_policy_compile((const char *) text, len, diags, 16, &ndiags);
+    p = hoop_authorize_compile_doc((const char *) text, len, diags, 16,
+                                   &ndiags, masking);
 
     for (i = 0; i < ndiags && i < 16; i++) {
         hoop_policy_diag_format(&diags[i], name, line, sizeof(line));
@@ -360,13 +415,16 @@ hoop_authorize_compile(const u_char *text, size_t len, const char *name,
 
 void
 hoop_authorize_install(hoop_policy_state_t *st, hoop_policy_t *p,
-    int64_t version)
+    hoop_mask_policy_t *masking, int64_t version)
 {
     if (st->policy) {
         hoop_policy_free(st->policy);
     }
 
+    hoop_mask_policy_free(st->masking);
+
     st->policy = p;
+    st->masking = masking;
     st->version = version;
 
     hoop_metric_add(policy_loads, 1);
@@ -411,6 +469,8 @@ hoop_authorize_request(hoop_session_t *hs, hoop_request_t *req,
     int                   err;
     u_char               *answer;
     size_t                n;
+    ngx_int_t             mrc;
+    ngx_uint_t            masked;
     ngx_connection_t     *c;
     hoop_authz_conf_t    *conf;
     hoop_kafka_node_t    *root;
@@ -446,6 +506,18 @@ hoop_authorize_request(hoop_session_t *hs, hoop_request_t *req,
     err = 0;
     p = hoop_authz_plan(&a, conf, req->api_key, req->api_version, req->root,
                         &res, &err);
+
+    /* what is forwarded gets masked before the broker stores it, and
+     * before the audit events, which say what was masked */
+    mrc = NGX_OK;
+    masked = 0;
+    root = NULL;
+
+    if (p && res.action != HOOP_AUTHZ_DENY && !res.close
+        && req->api_key == HOOP_KAFKA_API_PRODUCE)
+    {
+        mrc = hoop_masking_produce(hs, req, p, &masked, &root);
+    }
 
     hoop_audit_request(hs, req, p);
 
@@ -504,7 +576,26 @@ hoop_authorize_request(hoop_session_t *hs, hoop_request_t *req,
         return NGX_ERROR;
     }
 
-    if (res.rewritten) {
+    if (mrc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (mrc == NGX_DECLINED) {
+        /* records that could not be masked are not written: errors for
+         * the client (acks=0: none to give, Kafka closes) */
+        hoop_audit_record_frame(hs, *frame, *size);
+
+        if (root == NULL
+            || hoop_codec_answer(req, root, &answer, &n) != NGX_OK
+            || hoop_request_answer(hs, req, answer, n, 0) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        return NGX_DONE;
+    }
+
+    if (res.rewritten || masked) {
         if (hoop_codec_reencode(req->root, *frame, 4 + req->header_size,
                                 frame, size)
             != NGX_OK)

@@ -14,6 +14,7 @@
 #include "../policy/hoop_policy.h"
 #include "../kafka/hoop_kafka_authz.h"
 #include "../kafka/hoop_kafka_header.h"
+#include "../mask/hoop_mask_policy.h"
 
 
 /*
@@ -26,6 +27,9 @@
 struct hoop_policy_state_s {
     ngx_str_t             file;           /* NUL-terminated; empty: redis */
     hoop_policy_t        *policy;         /* the last good version */
+    hoop_mask_policy_t   *masking;        /* its masking section, compiled
+                                             with it (key files read) and
+                                             freed with it; NULL: none */
     ino_t                 ino;
     off_t                 size;
     time_t                mtime;
@@ -56,20 +60,26 @@ char *hoop_authorize_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 void hoop_authorize_refresh(hoop_policy_state_t *st, ngx_log_t *log);
 
 /*
- * A policy document from Redis or the cache: compiled, its diagnostics
- * logged as "hoop: policy: NAME:LINE:COL: ..." (errors at level, warnings
- * at warn).  Returns the policy, or NULL when it does not compile.
+ * A policy document from Redis or the cache: compiled with its masking
+ * section (src/mask: key files are read now, by the calling process), its
+ * diagnostics logged as "hoop: policy: NAME:LINE:COL: ..." (errors at
+ * level, warnings at warn).  Returns the policy and sets *masking to its
+ * compiled masking section (NULL when it has none), or returns NULL when
+ * the document does not compile, masking errors included (*masking is
+ * then NULL too).
  */
 hoop_policy_t *hoop_authorize_compile(const u_char *text, size_t len,
-    const char *name, ngx_uint_t level, ngx_log_t *log);
+    const char *name, ngx_uint_t level, ngx_log_t *log,
+    hoop_mask_policy_t **masking);
 
 /*
- * Makes p (version) the policy st enforces and frees the one before.
- * Decisions are synchronous and nothing keeps pointers into a policy
- * between two requests, so swapping between events is safe.
+ * Makes p (version) and its masking section the policy st enforces and
+ * frees the ones before.  Decisions and masking are synchronous and
+ * nothing keeps pointers into a policy between two events, so swapping
+ * between events is safe.
  */
 void hoop_authorize_install(hoop_policy_state_t *st, hoop_policy_t *p,
-    int64_t version);
+    hoop_mask_policy_t *masking, int64_t version);
 
 /*
  * The decision for the session's identity and client address, now.

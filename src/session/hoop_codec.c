@@ -449,8 +449,13 @@ hoop_codec_api_versions(hoop_session_t *hs, hoop_kafka_node_t *root,
 
             gmax = ngx_min(gmax, amax);
 
-            if (bmin < amin) {
-                /* raising a minimum is safe: clients pick within range */
+            if (bmin < amin && key != HOOP_KAFKA_API_PRODUCE) {
+                /* raising a minimum is safe: clients pick within range.
+                 * Not for Produce: Kafka 4 advertises v0 while refusing
+                 * v0-v2 (KAFKA-18659), because librdkafka before 2.10
+                 * compresses with gzip, snappy or lz4 only when the
+                 * broker's Produce range reaches v0; the gateway refuses
+                 * v0-v2 as Kafka does (hoop_codec_request()) */
                 (void) hoop_kafka_node_set_int(
                            hoop_kafka_node_child(e, "MinVersion"), amin);
                 *changed = 1;

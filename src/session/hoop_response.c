@@ -11,6 +11,7 @@
 #include "hoop_authorize.h"
 #include "../audit/hoop_audit.h"
 #include "hoop_resolve.h"
+#include "hoop_masking.h"
 
 
 ngx_int_t
@@ -75,6 +76,22 @@ hoop_response_frame(hoop_session_t *hs, u_char *frame, size_t size)
     if (slot->plan) {
         /* the policy filters and merges the broker's answer */
         rc = hoop_authorize_response(hs, slot, &out, &out_size);
+
+        if (rc != NGX_OK) {
+            ngx_free(frame);
+            return NGX_ERROR;
+        }
+
+        if (out != frame) {
+            ngx_free(frame);
+            frame = out;
+            size = out_size;
+        }
+    }
+
+    if (slot->api_key == HOOP_KAFKA_API_FETCH && hs->conf->policy) {
+        /* the records as this caller may read them (the policy now) */
+        rc = hoop_masking_fetch(hs, slot, &out, &out_size);
 
         if (rc != NGX_OK) {
             ngx_free(frame);
