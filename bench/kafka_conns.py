@@ -12,6 +12,11 @@ latency probe.  Python 3 standard library only.
       one record) in a closed loop for SECONDS; prints "active-done {json}"
       and waits for a line on stdin before closing everything.
 
+  kafka_conns.py load   --port P [--active 32] [--seconds 5] [--topic T] [...]
+      ACTIVE connections, each sending Produce v7 (acks=1, one record) in
+      a closed loop for SECONDS; prints {json} with the request count and
+      rate (bench/run's audit rate: one decision per request).
+
   kafka_conns.py probe  --port P [--rate 500] [--seconds 5] [...]
       one connection, Produce v7 acks=1 of one record every 1/RATE s;
       prints {json} with the round-trip percentiles in microseconds.
@@ -300,6 +305,38 @@ async def cmd_conns(a):
         c.close()
 
 
+async def cmd_load(a):
+    sasl = sasl_of(a)
+    batch = record_batch(value_of(a))
+    topic = a.topic.encode()
+    sem = asyncio.Semaphore(50)
+    conns, errors = [], []
+    await asyncio.gather(*(open_ready(a, sasl, sem, conns, errors)
+                           for _ in range(a.active)))
+    counts = [0] * len(conns)
+    stop = time.monotonic() + a.seconds
+
+    async def loop_produce(i, c):
+        while time.monotonic() < stop:
+            try:
+                await c.produce(topic, batch)
+            except (OSError, KafkaError, asyncio.IncompleteReadError) as e:
+                errors.append(str(e) or type(e).__name__)
+                return
+            counts[i] += 1
+
+    t1 = time.monotonic()
+    await asyncio.gather(*(loop_produce(i, c) for i, c in enumerate(conns)))
+    el = time.monotonic() - t1
+    for c in conns:
+        c.close()
+    print(json.dumps({
+        "active": len(conns), "errors": len(errors), "first_error": errors[:1],
+        "requests": sum(counts), "seconds": round(el, 3),
+        "requests_per_s": round(sum(counts) / el, 1) if el > 0 else 0}),
+        flush=True)
+
+
 async def cmd_probe(a):
     sasl = sasl_of(a)
     batch = record_batch(value_of(a))
@@ -350,7 +387,7 @@ async def cmd_create(a):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("command", choices=["conns", "probe", "create"])
+    p.add_argument("command", choices=["conns", "load", "probe", "create"])
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--topic", action="append")
@@ -369,7 +406,8 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = min(hard, max(soft, 2 * (a.idle + a.active) + 64))
     resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-    run = {"conns": cmd_conns, "probe": cmd_probe, "create": cmd_create}[a.command]
+    run = {"conns": cmd_conns, "load": cmd_load, "probe": cmd_probe,
+           "create": cmd_create}[a.command]
     try:
         asyncio.run(run(a))
     except (OSError, KafkaError, asyncio.IncompleteReadError) as e:
