@@ -8,7 +8,8 @@
 # Needs libisal-dev zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev.  Mode
 # byte first (see fuzz_record_batch.c); seeds: the broker-written fixtures
 # of test/unit/batches with three modes each (as they are, CRCs
-# recomputed after mutation, cut short).
+# recomputed after mutation, cut short), and corpus/batch: the batches of
+# real kcat and Java sessions through the gateway (t/114-fuzz-seeds.t).
 
 BATCH_FUZZ_SRCS := $(SRC)/kafka/hoop_record_batch.c \
                    $(SRC)/kafka/hoop_compress.c
@@ -32,13 +33,19 @@ $(BUILD)/fuzz_record_batch: fuzz_record_batch.c $(BATCH_FUZZ_DEPS)
 	$(CC) $(CFLAGS) -o $@ fuzz_record_batch.c $(BATCH_FUZZ_SRCS) \
 	    $(BATCH_FUZZ_LIBS)
 
-$(BUILD)/corpus-batch: batch.mk $(wildcard ../test/unit/batches/*.bin)
+$(BUILD)/corpus-batch: batch.mk $(wildcard ../test/unit/batches/*.bin) \
+                       $(wildcard corpus/batch/*)
 	rm -rf $@ && mkdir -p $@
 	for f in ../test/unit/batches/*.bin; do \
 	    b=$$(basename $$f .bin); \
 	    { printf '\000'; cat $$f; } > $@/$$b; \
 	    { printf '\021'; cat $$f; } > $@/crc-$$b; \
 	    { printf '\003'; head -c 200 $$f; } > $@/tail-$$b; \
+	done
+	for f in $(wildcard corpus/batch/*); do \
+	    b=$$(basename $$f); \
+	    cp $$f $@/$$b; \
+	    { printf '\021'; tail -c +2 $$f; } > $@/crc-$$b; \
 	done
 
 smoke-batch: $(BUILD)/fuzz_record_batch $(BUILD)/corpus-batch

@@ -585,6 +585,7 @@ hoop_masking_produce(hoop_session_t *hs, hoop_request_t *req,
     hoop_authz_plan_t *plan, ngx_uint_t *changed, hoop_kafka_node_t **answer)
 {
     size_t                 len;
+    u_char                *end, msg[512];
     int16_t                error;
     uint64_t               total;
     ngx_int_t              rc;
@@ -707,7 +708,19 @@ failed:
                   (int) error, why);
 
     if (!req->expects_response) {
-        /* acks=0: no answer to give; Kafka closes on errors */
+        /* acks=0: no answer to give; Kafka closes on errors, and the
+         * audit trail says why this connection ends */
+        end = ngx_snprintf(msg, sizeof(msg) - 1,
+                           "Produce without response refused: records for "
+                           "topic \"%*s\" partition %L cannot be masked "
+                           "(Kafka error %d): %s",
+                           name ? len : 1,
+                           name ? name : (const u_char *) "?",
+                           idx ? hoop_kafka_node_int(idx) : (int64_t) -1,
+                           (int) error, why);
+        *end = '\0';
+        hoop_audit_protocol_error(hs, (const char *) msg);
+
         return NGX_DECLINED;
     }
 
