@@ -18,6 +18,7 @@
 #define HOOP_REDIS_DEFAULT_PORT     6379
 #define HOOP_REDIS_DEFAULT_PREFIX   "hoop:"
 #define HOOP_REDIS_MAX_PREFIX       128
+#define HOOP_REDIS_MAX_SENTINELS    16
 
 /* names after the prefix (docs/redis-layout.md) */
 #define HOOP_REDIS_POLICY_CURRENT   "policy:current"   /* string: N */
@@ -27,6 +28,13 @@
 #define HOOP_REDIS_JWKS_SHA256      "oauth:jwks:sha256" /* string: hex */
 #define HOOP_REDIS_CREDS_KEY        "credentials"      /* hash: user, line */
 #define HOOP_REDIS_CREDS_SHA256     "credentials:sha256" /* string: hex */
+
+
+/* a sentinel's address, resolved like host and port below */
+typedef struct {
+    char                 *host;
+    int                   port;
+} hoop_redis_addr_t;
 
 
 struct hoop_redis_conf_s {
@@ -43,11 +51,24 @@ struct hoop_redis_conf_s {
     ngx_str_t             prefix;     /* "hoop:" */
     ngx_str_t             user;       /* user=NAME (Redis 6 ACL); or empty */
     ngx_str_t             password;   /* from password=FILE; empty: none */
+
+    /*
+     * The Sentinel form (master.len != 0): host and port are unset; the
+     * address of the master is asked of the sentinels on every connect.
+     */
+    ngx_str_t             master;     /* master=NAME */
+    hoop_redis_addr_t    *sentinels;
+    ngx_uint_t            nsentinels;
+    ngx_str_t             sentinel_user;      /* sentinel_user=NAME */
+    ngx_str_t             sentinel_password;  /* sentinel_password=FILE */
 };
 
 
 /*
  * hoop_redis HOST:PORT | unix:PATH [prefix=P] [user=NAME] [password=FILE];
+ * hoop_redis sentinel=HOST:PORT[,HOST:PORT...] master=NAME [prefix=P]
+ *     [user=NAME] [password=FILE] [sentinel_user=NAME]
+ *     [sentinel_password=FILE];
  * (stream main level)
  */
 char *hoop_redis_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

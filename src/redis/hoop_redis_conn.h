@@ -3,6 +3,14 @@
  * authenticates, tells its owner when it is ready and when it is lost, and
  * reconnects with a growing delay (a cancelable timer, so it never keeps
  * an exiting worker alive, and never re-armed once the worker exits).
+ *
+ * With hoop_redis sentinel=... master=NAME every connect first asks a
+ * sentinel (asynchronously too) for the master's address, then confirms
+ * with ROLE that the address it reached is the master, as Redis's
+ * Sentinel client guidelines describe; a sentinel that fails is passed
+ * over for the next one.  Each worker also keeps one subscription to a
+ * sentinel's +switch-master: on a switch, the connections to the old
+ * master are dropped and those waiting to retry retry at once.
  */
 
 #ifndef _HOOP_REDIS_CONN_H_INCLUDED_
@@ -48,6 +56,15 @@ struct hoop_redis_conn_s {
     ngx_event_t                   timer;     /* connect timeout or retry */
     ngx_msec_t                    delay;     /* next retry */
     ngx_uint_t                    failures;  /* since the last success */
+
+    /* Sentinel: the sentinel to ask next, the master it reported */
+    ngx_uint_t                    sentinel;
+    int                           master_port;
+    char                          master_host[NGX_INET6_ADDRSTRLEN + 1];
+
+    unsigned                      asking:1;  /* ac is a sentinel's */
+    unsigned                      direct:1;  /* to the sentinels: the
+                                                +switch-master watcher */
     unsigned                      auth_refused:1;
     unsigned                      idle:1;    /* owner's: closed by nginx
                                                 at graceful shutdown */
@@ -55,6 +72,9 @@ struct hoop_redis_conn_s {
     hoop_redis_conn_handler_pt    ready;     /* state became READY */
     hoop_redis_conn_handler_pt    lost;      /* READY connection gone */
     void                         *data;      /* the owner's */
+
+    hoop_redis_conn_t            *next;      /* the worker's Sentinel-mode
+                                                connections */
 };
 
 
@@ -85,11 +105,20 @@ void hoop_redis_conn_close(hoop_redis_conn_t *rc);
 /*
  * Configuration time: a blocking connection to conf with a 1 s timeout
  * for connect and each command, authenticated (AUTH) when conf has a
- * password.  Returns the context, or NULL after a warning naming what
- * (for instance "JWKS") was being read.  redisFree() it.
+ * password; in the Sentinel form, to the master the sentinels report
+ * (each asked in turn), confirmed with ROLE.  Returns the context, or
+ * NULL after a warning naming what (for instance "JWKS") was being read.
+ * redisFree() it.
  */
 redisContext *hoop_redis_connect_sync(hoop_redis_conf_t *conf,
     ngx_log_t *log, const char *what);
+
+/*
+ * The same with a timeout of tv for each step; the warning ends with
+ * "; " and then tail as given (for instance "no policy yet").
+ */
+redisContext *hoop_redis_connect_sync_tv(hoop_redis_conf_t *conf,
+    struct timeval tv, ngx_log_t *log, const char *tail);
 
 
 #endif /* _HOOP_REDIS_CONN_H_INCLUDED_ */

@@ -266,47 +266,15 @@ hoop_redis_policy_fetch_now(ngx_conf_t *cf, hoop_main_conf_t *hmcf,
     tv.tv_sec = HOOP_REDIS_POLICY_CONF_WAIT;
     tv.tv_usec = 0;
 
-    c = conf->port ? redisConnectWithTimeout(conf->host, conf->port, tv)
-                   : redisConnectUnixWithTimeout(conf->host, tv);
-
-    if (c == NULL || c->err) {
-        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
-                      "hoop: redis %V unreachable while reading the "
-                      "configuration (%s); %s", &conf->name,
-                      c ? c->errstr : "out of memory",
-                      st->policy ? "enforcing the cached policy"
-                                 : "no policy yet");
-        redisFree(c);
+    /* the master, in the Sentinel form; AUTH done */
+    c = hoop_redis_connect_sync_tv(conf, tv, cf->log,
+                                   st->policy ? "enforcing the cached policy"
+                                              : "no policy yet");
+    if (c == NULL) {
         return;
     }
 
-    if (redisSetTimeout(c, tv) != REDIS_OK) {
-        goto failed;
-    }
-
     r = NULL;
-
-    if (conf->password.len) {
-        r = conf->user.len
-            ? redisCommand(c, "AUTH %b %b", conf->user.data,
-                           (size_t) conf->user.len, conf->password.data,
-                           (size_t) conf->password.len)
-            : redisCommand(c, "AUTH %b", conf->password.data,
-                           (size_t) conf->password.len);
-
-        if (r == NULL) {
-            goto failed;
-        }
-
-        if (r->type == REDIS_REPLY_ERROR) {
-            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
-                          "hoop: redis %V: AUTH refused: %*s", &conf->name,
-                          (size_t) r->len, r->str);
-            goto done;
-        }
-
-        freeReplyObject(r);
-    }
 
     (void) hoop_redis_key(conf, HOOP_REDIS_POLICY_CURRENT, 0, key,
                           sizeof(key));

@@ -16,6 +16,9 @@
  *                                     (hoopctl_approvals.c)
  *
  *   --redis HOST:PORT   (HOOP_REDIS, default 127.0.0.1:6379)
+ *   --sentinel HOST:PORT[,...] --master NAME
+ *                       (HOOP_SENTINEL, HOOP_MASTER): instead of --redis,
+ *                       the master that Redis Sentinel reports
  *   --prefix PREFIX     (HOOP_PREFIX, default "hoop:")
  *   --json              machine-readable output
  *
@@ -158,6 +161,8 @@ static const struct {
     { "--review-days", HOOPCTL_O_REVIEW_DAYS },
     { "--unused", HOOPCTL_O_UNUSED },
     { "--redis", HOOPCTL_O_REDIS },
+    { "--sentinel", HOOPCTL_O_REDIS },
+    { "--master", HOOPCTL_O_REDIS },
     { "--prefix", HOOPCTL_O_PREFIX },
     { "--json", HOOPCTL_O_JSON },
     { "--groups", HOOPCTL_O_GROUPS },
@@ -181,7 +186,13 @@ hoopctl_usage(FILE *f)
           HOOPCTL_DEFAULT_REDIS "; also [IPV6]:PORT, /PATH)\n"
           "  --prefix PREFIX    key prefix (HOOP_PREFIX; default \""
           HOOPCTL_DEFAULT_PREFIX "\")\n"
+          "  --sentinel HOST:PORT[,HOST:PORT...] --master NAME\n"
+          "                     instead of --redis: the master Redis "
+          "Sentinel reports\n"
+          "                     (HOOP_SENTINEL, HOOP_MASTER)\n"
           "  HOOP_REDIS_PASSWORD, HOOP_REDIS_USER: AUTH\n"
+          "  HOOP_SENTINEL_PASSWORD, HOOP_SENTINEL_USER: AUTH with the "
+          "sentinels\n"
           "exit status: 0 done, 1 refused or different, 2 usage, I/O or "
           "Redis errors\n", f);
 }
@@ -1049,10 +1060,51 @@ hoopctl_check_prefix(const char *s)
 }
 
 
+/*
+ * --sentinel and --master are taken (into the environment) here; the
+ * commands that parse the original argv again never see them.
+ */
+static int
+hoopctl_strip_sentinel(char **argv)
+{
+    size_t  i, j, n;
+
+    for (i = 0, j = 0; argv[i] != NULL; i++) {
+
+        if (strcmp(argv[i], "--") == 0) {
+            while (argv[i] != NULL) {
+                argv[j++] = argv[i++];
+            }
+            break;
+        }
+
+        n = strncmp(argv[i], "--sentinel", 10) == 0 ? 10
+            : strncmp(argv[i], "--master", 8) == 0 ? 8 : 0;
+
+        if (n && argv[i][n] == '\0') {
+            if (argv[i + 1] != NULL) {
+                i++;
+            }
+            continue;
+        }
+
+        if (n && argv[i][n] == '=') {
+            continue;
+        }
+
+        argv[j++] = argv[i];
+    }
+
+    argv[j] = NULL;
+
+    return (int) j;
+}
+
+
 int
 main(int argc, char **argv)
 {
-    int                        c, i, rc;
+    int                        c, i, rc, norig;
     char                     **orig;
     unsigned                   bad;
     const char                *env, *unknown;
@@ -1061,6 +1113,8 @@ main(int argc, char **argv)
 
     static const struct option  longopts[] = {
         { "redis", required_argument, NULL, 'r' },
+        { "sentinel", required_argument, NULL, 'S' },
+        { "master", required_argument, NULL, 'M' },
         { "prefix", required_argument, NULL, 'p' },
         { "json", no_argument, NULL, 'j' },
         { "author", required_argument, NULL, 'a' },
@@ -1102,6 +1156,18 @@ main(int argc, char **argv)
 
         case 'r':
             o.redis = optarg;
+            o.given |= HOOPCTL_O_REDIS;
+            break;
+
+        /* read by hoopctl_store_open(), whichever command runs */
+        case 'S':
+        case 'M':
+            if (setenv(c == 'S' ? "HOOP_SENTINEL" : "HOOP_MASTER", optarg, 1)
+                != 0)
+            {
+                hoopctl_error("out of memory");
+                return HOOPCTL_ERROR;
+            }
             o.given |= HOOPCTL_O_REDIS;
             break;
 
@@ -1182,6 +1248,8 @@ main(int argc, char **argv)
         }
     }
 
+    norig = hoopctl_strip_sentinel(orig);
+
     /* "approvals" parses its options from the original order too */
 
     if (optind < argc && strcmp(argv[optind], "approvals") == 0) {
@@ -1193,7 +1261,7 @@ main(int argc, char **argv)
             return HOOPCTL_ERROR;
         }
 
-        o.argc = argc;
+        o.argc = norig;
         o.argv = orig;
         rc = hoopctl_approvals_cmd(&o);
         free(orig);
@@ -1216,7 +1284,7 @@ main(int argc, char **argv)
             return HOOPCTL_ERROR;
         }
 
-        o.argc = argc;
+        o.argc = norig;
         o.argv = orig;
         rc = strcmp(argv[optind], "audit") == 0 ? hoopctl_audit_cmd(&o)
                                                 : hoopctl_sessions_cmd(&o);

@@ -113,20 +113,216 @@ static const char  *hoopctl_version_fields[] = {
 static redisReply *hoopctl_store_run(hoopctl_store_t *s, int argc,
     const char **argv, const size_t *lens);
 static int hoopctl_store_auth(hoopctl_store_t *s);
+static int hoopctl_store_connect(hoopctl_store_t *s, const char *addr);
+static int hoopctl_store_connect_plain(hoopctl_store_t *s, const char *addr);
+static int hoopctl_store_sentinel(hoopctl_store_t *s, const char *list,
+    const char *master);
+static int hoopctl_store_ask(const char *addr, const char *master,
+    char *host, size_t size, long *port);
 static char *hoopctl_event_tail(int64_t time_ms, const char *author,
     const char *comment, const char *file);
 
 
+/*
+ * HOOP_SENTINEL (--sentinel HOST:PORT,...) and HOOP_MASTER (--master
+ * NAME), when set, replace addr: the master the sentinels report.
+ */
 int
 hoopctl_store_open(hoopctl_store_t *s, const char *addr, const char *prefix)
+{
+    const char  *list, *master;
+
+    memset(s, 0, sizeof(*s));
+    s->prefix = prefix;
+
+    list = getenv("HOOP_SENTINEL");
+
+    if (list != NULL && list[0] != '\0') {
+        master = getenv("HOOP_MASTER");
+
+        if (master == NULL || master[0] == '\0') {
+            hoopctl_error("--sentinel needs --master NAME (HOOP_MASTER)");
+            return HOOPCTL_ERROR;
+        }
+
+        return hoopctl_store_sentinel(s, list, master);
+    }
+
+    snprintf(s->where, sizeof(s->where), "%s", addr);
+
+    return hoopctl_store_connect(s, addr);
+}
+
+
+/*
+ * Redis's Sentinel client steps: ask each sentinel in turn for the
+ * master's address (SENTINEL get-master-addr-by-name), connect there and
+ * check with ROLE that it is the master; a sentinel that fails or points
+ * to a non-master is passed over.  HOOP_SENTINEL_PASSWORD (and
+ * HOOP_SENTINEL_USER) authenticate with the sentinels.
+ */
+static int
+hoopctl_store_sentinel(hoopctl_store_t *s, const char *list,
+    const char *master)
+{
+    int          ok;
+    char        *copy, *one, *next, host[64], addr[80];
+    long         port;
+    redisReply  *r;
+
+    copy = hoopctl_strndup(list, strlen(list));
+    ok = 0;
+
+    for (one = copy; one != NULL; one = next) {
+        next = strchr(one, ',');
+        if (next != NULL) {
+            *next++ = '\0';
+        }
+
+        if (hoopctl_store_ask(one, master, host, sizeof(host), &port)
+            != HOOPCTL_OK)
+        {
+            continue;
+        }
+
+        snprintf(addr, sizeof(addr), strchr(host, ':') ? "[%s]:%ld"
+                                                        : "%s:%ld",
+                 host, port);
+        snprintf(s->where, sizeof(s->where), "%s (master \"%s\" by "
+                 "sentinel %s)", addr, master, one);
+
+        if (hoopctl_store_connect(s, addr) != HOOPCTL_OK) {
+            continue;
+        }
+
+        r = redisCommand(s->ctx, "ROLE");
+
+        if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 0
+            && r->element[0]->type == REDIS_REPLY_STRING
+            && strcmp(r->element[0]->str, "master") == 0)
+        {
+            freeReplyObject(r);
+            ok = 1;
+            break;
+        }
+
+        hoopctl_error("Redis at %s is not the master (ROLE)", s->where);
+
+        if (r != NULL) {
+            freeReplyObject(r);
+        }
+
+        hoopctl_store_close(s);
+    }
+
+    free(copy);
+
+    if (!ok) {
+        hoopctl_error("no sentinel of %s led to master \"%s\"", list,
+                      master);
+        return HOOPCTL_ERROR;
+    }
+
+    return HOOPCTL_OK;
+}
+
+
+/* one sentinel's answer: the master's host (as reported) and port */
+static int
+hoopctl_store_ask(const char *addr, const char *master, char *host,
+    size_t size, long *port)
+{
+    int              rc;
+    char            *end;
+    const char      *pass, *user;
+    redisReply      *r;
+    hoopctl_store_t  t;
+
+    memset(&t, 0, sizeof(t));
+    snprintf(t.where, sizeof(t.where), "sentinel %s", addr);
+
+    /* the sentinel's own credentials, not the master's */
+    if (hoopctl_store_connect_plain(&t, addr) != HOOPCTL_OK) {
+        return HOOPCTL_ERROR;
+    }
+
+    pass = getenv("HOOP_SENTINEL_PASSWORD");
+    user = getenv("HOOP_SENTINEL_USER");
+
+    if (pass != NULL && pass[0] != '\0') {
+        r = (user != NULL && user[0] != '\0')
+            ? redisCommand(t.ctx, "AUTH %s %s", user, pass)
+            : redisCommand(t.ctx, "AUTH %s", pass);
+
+        if (r != NULL) {
+            freeReplyObject(r);
+        }
+    }
+
+    rc = HOOPCTL_ERROR;
+
+    r = redisCommand(t.ctx, "SENTINEL get-master-addr-by-name %s", master);
+
+    if (r == NULL) {
+        hoopctl_error("%s: %s", t.where,
+                      t.ctx->errstr[0] ? t.ctx->errstr : "no answer");
+
+    } else if (r->type == REDIS_REPLY_ERROR) {
+        hoopctl_error("%s: %.*s", t.where, (int) r->len, r->str);
+
+    } else if (r->type == REDIS_REPLY_NIL) {
+        hoopctl_error("%s does not monitor a master \"%s\"", t.where,
+                      master);
+
+    } else if (r->type != REDIS_REPLY_ARRAY || r->elements != 2
+               || r->element[0]->type != REDIS_REPLY_STRING
+               || r->element[1]->type != REDIS_REPLY_STRING
+               || r->element[0]->len == 0 || r->element[0]->len >= size
+               || (*port = strtol(r->element[1]->str, &end, 10)) < 1
+               || *port > 65535 || *end != '\0')
+    {
+        hoopctl_error("%s: unexpected reply to SENTINEL "
+                      "get-master-addr-by-name", t.where);
+
+    } else {
+        memcpy(host, r->element[0]->str, r->element[0]->len + 1);
+        rc = HOOPCTL_OK;
+    }
+
+    if (r != NULL) {
+        freeReplyObject(r);
+    }
+
+    hoopctl_store_close(&t);
+
+    return rc;
+}
+
+
+/* addr as --redis takes it, authenticated with HOOP_REDIS_PASSWORD */
+static int
+hoopctl_store_connect(hoopctl_store_t *s, const char *addr)
+{
+    if (hoopctl_store_connect_plain(s, addr) != HOOPCTL_OK) {
+        return HOOPCTL_ERROR;
+    }
+
+    if (hoopctl_store_auth(s) != HOOPCTL_OK) {
+        hoopctl_store_close(s);
+        return HOOPCTL_ERROR;
+    }
+
+    return HOOPCTL_OK;
+}
+
+
+/* HOST:PORT, [IPV6]:PORT, /PATH or unix:PATH; s->where is set */
+static int
+hoopctl_store_connect_plain(hoopctl_store_t *s, const char *addr)
 {
     char            *copy, *name, *portstr, *p, *end;
     long             port;
     struct timeval   tv;
-
-    memset(s, 0, sizeof(*s));
-    s->prefix = prefix;
-    snprintf(s->where, sizeof(s->where), "%s", addr);
 
     tv.tv_sec = HOOPCTL_CONNECT_TIMEOUT;
     tv.tv_usec = 0;
@@ -188,11 +384,6 @@ hoopctl_store_open(hoopctl_store_t *s, const char *addr, const char *prefix)
     tv.tv_sec = HOOPCTL_COMMAND_TIMEOUT;
     if (redisSetTimeout(s->ctx, tv) != REDIS_OK) {
         hoopctl_error("Redis at %s: cannot set a timeout", s->where);
-        hoopctl_store_close(s);
-        return HOOPCTL_ERROR;
-    }
-
-    if (hoopctl_store_auth(s) != HOOPCTL_OK) {
         hoopctl_store_close(s);
         return HOOPCTL_ERROR;
     }
