@@ -20,6 +20,7 @@
 #include "src/metrics/hoop_metrics.h"
 #include "src/session/hoop_stats.h"
 #include "src/session/hoop_masking.h"
+#include "src/redis/hoop_redis_approval.h"
 
 
 static void *ngx_stream_hoop_create_main_conf(ngx_conf_t *cf);
@@ -636,6 +637,7 @@ ngx_stream_hoop_exit_process(ngx_cycle_t *cycle)
         hoop_redis_policy_stop(cycle, hmcf);
     }
 
+    hoop_redis_approval_stop();
     hoop_audit_stop(cycle);
     hoop_masking_exit();
 

@@ -93,6 +93,7 @@ typedef struct {
     uint8_t              allowed;
     const char          *reason;        /* static text */
     u_char              *rule;          /* rule id copy, or NULL */
+    char                 approval[12];  /* approval id, or "" */
 } hoop_audit_decision_t;
 
 struct hoop_request_s;
@@ -112,6 +113,10 @@ void hoop_audit_begin(hoop_session_t *hs, struct hoop_request_s *req);
 void hoop_audit_decision(hoop_session_t *hs, hoop_policy_res_t type,
     const u_char *name, size_t len, hoop_policy_op_t op,
     const hoop_policy_decision_t *d);
+
+/* the approval (an id, or NULL) behind the decision just recorded: a
+ * request held for it (docs/approvals.md, "Audit") */
+void hoop_audit_decision_approval(hoop_session_t *hs, const char *id);
 
 /* the request's events, once it is planned (plan NULL: refused) */
 void hoop_audit_request(hoop_session_t *hs, struct hoop_request_s *req,

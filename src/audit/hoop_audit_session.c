@@ -619,6 +619,27 @@ hoop_audit_decision(hoop_session_t *hs, hoop_policy_res_t type,
 }
 
 
+void
+hoop_audit_decision_approval(hoop_session_t *hs, const char *id)
+{
+    hoop_audit_session_t   *as;
+    hoop_audit_decision_t  *ad;
+
+    as = hs->audit;
+
+    if (id == NULL || as == NULL || as->pool == NULL
+        || as->decisions == NULL || as->decisions->nelts == 0)
+    {
+        return;
+    }
+
+    ad = as->decisions->elts;
+    ad = &ad[as->decisions->nelts - 1];
+
+    ngx_cpystrn((u_char *) ad->approval, (u_char *) id, sizeof(ad->approval));
+}
+
+
 static hoop_audit_decision_t *
 hoop_audit_find(hoop_audit_session_t *as, const hoop_authz_check_t *ck)
 {
@@ -1386,8 +1407,10 @@ hoop_audit_request(hoop_session_t *hs, hoop_request_t *req,
             }
         }
 
+        /* a request that waited for an approval is never summed away */
         aggregate = ck[i].allowed && hmcf->audit.aggregate
-                    && hoop_audit_high_volume(req->api_key);
+                    && hoop_audit_high_volume(req->api_key)
+                    && !(ad && ad->approval[0]);
 
         if (aggregate && mask == NULL && !park) {
             rlen = (ad && ad->rule) ? ngx_strlen(ad->rule) : 0;
@@ -1440,6 +1463,11 @@ hoop_audit_request(hoop_session_t *hs, hoop_request_t *req,
             if (ad->rule) {
                 json_object_set_new(ev, "rule",
                                     json_string((char *) ad->rule));
+            }
+
+            if (ad->approval[0]) {
+                json_object_set_new(ev, "approval",
+                                    json_string(ad->approval));
             }
         }
 

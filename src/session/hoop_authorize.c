@@ -14,6 +14,7 @@
 #include "hoop_stats.h"
 #include "hoop_resolve.h"
 #include "hoop_masking.h"
+#include "hoop_hold.h"
 
 
 extern ngx_module_t  ngx_stream_hoop_module;
@@ -297,8 +298,10 @@ ngx_int_t
 hoop_authorize(hoop_session_t *hs, hoop_policy_res_t type,
     const u_char *name, size_t len, hoop_policy_op_t op)
 {
+    int                      rc;
     ngx_uint_t               i;
     ngx_str_t               *g;
+    const char              *approval;
     hoop_policy_str_t        groups[64];
     hoop_policy_addr_t       addr;
     ngx_connection_t        *c;
@@ -353,7 +356,30 @@ hoop_authorize(hoop_session_t *hs, hoop_policy_res_t type,
         (void) hoop_policy_check_any(st->policy, &req, &d);
 
     } else {
-        (void) hoop_policy_check(st->policy, &req, &d);
+        /* a grant with an approval block: held until a person says yes
+         * (hoop_hold.c, docs/approvals.md) */
+        rc = hoop_policy_check_approval(st->policy, &req, &d);
+
+        if (rc == HOOP_POLICY_NEEDS_APPROVAL) {
+            approval = NULL;
+            rc = hoop_hold_decide(hs, type, name, len, op, &d, &approval);
+
+            hoop_audit_decision(hs, type, name, len, op, &d);
+            hoop_audit_decision_approval(hs, approval);
+
+            if (rc == 0) {
+                ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                              "hoop: \"%V\" %s %s \"%*s\": %s%s%s "
+                              "(rule %s)", &hs->identity.principal,
+                              hoop_policy_op_name(op),
+                              hoop_policy_res_name(type), len, name, d.text,
+                              approval ? " " : "", approval ? approval : "",
+                              d.rule_id ? d.rule_id : "-");
+            }
+
+            /* 1: approved moments ago, or held (tentatively allowed) */
+            return rc;
+        }
     }
 
     hoop_audit_decision(hs, type, name, len, op, &d);
@@ -504,8 +530,17 @@ hoop_authorize_request(hoop_session_t *hs, hoop_request_t *req,
     hoop_audit_begin(hs, req);
 
     err = 0;
+    hoop_hold_plan_begin(hs, req);
+
     p = hoop_authz_plan(&a, conf, req->api_key, req->api_version, req->root,
                         &res, &err);
+
+    if (hoop_hold_planned(hs, p == NULL || res.action == HOOP_AUTHZ_DENY)) {
+        /* needs an approval: held, neither masked nor forwarded; its
+         * events are written when the hold ends and it is planned again */
+        hoop_audit_request(hs, req, NULL);
+        return NGX_AGAIN;
+    }
 
     /* what is forwarded gets masked before the broker stores it, and
      * before the audit events, which say what was masked */
@@ -546,6 +581,15 @@ hoop_authorize_request(hoop_session_t *hs, hoop_request_t *req,
         /* session recording: the request as the client sent it */
         hoop_audit_record_frame(hs, *frame, *size);
 
+        if (res.no_response && hoop_hold_refusing(hs)) {
+            /* Produce acks=0 held and not approved: dropped, never
+             * forwarded; the client reads no answer anyway */
+            ngx_log_error(NGX_LOG_NOTICE, c->log, 0,
+                          "hoop: %s without response dropped: not approved",
+                          req->api_name);
+            return NGX_DONE;
+        }
+
         if (res.close || res.no_response) {
             /* Produce acks=0: the client reads no answer; Kafka closes */
             ngx_log_error(NGX_LOG_NOTICE, c->log, 0,
@@ -554,9 +598,14 @@ hoop_authorize_request(hoop_session_t *hs, hoop_request_t *req,
             return NGX_ERROR;
         }
 
-        if (hoop_authz_build_denied_response(p, &root) != HOOP_AUTHZ_OK
-            || hoop_codec_answer(req, root, &answer, &n) != NGX_OK)
-        {
+        if (hoop_authz_build_denied_response(p, &root) != HOOP_AUTHZ_OK) {
+            return NGX_ERROR;
+        }
+
+        /* after a hold: the approval's error and message */
+        hoop_hold_fix_answer(hs, req, root);
+
+        if (hoop_codec_answer(req, root, &answer, &n) != NGX_OK) {
             return NGX_ERROR;
         }
 

@@ -14,6 +14,7 @@
 #include "../metrics/hoop_metrics.h"
 #include "hoop_stats.h"
 #include "hoop_resolve.h"
+#include "hoop_hold.h"
 
 
 static ngx_int_t hoop_request_fallback(hoop_session_t *hs,
@@ -44,6 +45,11 @@ hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
     if (hs->ids_state == HOOP_IDS_ASKING) {
         /* behind a request waiting for the broker's topic ids: in order */
         return hoop_resolve_hold(hs, frame, size);
+    }
+
+    if (hoop_hold_active(hs)) {
+        /* behind a request held for an approval: in order */
+        return hoop_hold_queue(hs, frame, size);
     }
 
     if (hs->sasl_state == HOOP_SASL_RAW) {
@@ -122,6 +128,14 @@ hoop_request_frame(hoop_session_t *hs, u_char *frame, size_t size)
             hoop_codec_request_free(&req);
             ngx_free(orig);
             return NGX_OK;
+        }
+
+        if (rc == NGX_AGAIN) {
+            /* held for an approval; taken again from the start once it
+             * is decided (the frame is the client's, unchanged) */
+            rc = hoop_hold_start(hs, &req, orig, size);
+            hoop_codec_request_free(&req);
+            return rc;
         }
 
         if (rc != NGX_OK) {

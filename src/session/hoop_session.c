@@ -16,6 +16,7 @@
 #include "../audit/hoop_audit.h"
 #include "../metrics/hoop_metrics.h"
 #include "hoop_resolve.h"
+#include "hoop_hold.h"
 
 
 static void hoop_session_cleanup(void *data);
@@ -111,6 +112,7 @@ hoop_session_cleanup(void *data)
 
     hoop_upstream_cleanup(hs);
     hoop_resolve_cleanup(hs);
+    hoop_hold_cleanup(hs);
 
     for (slot = hs->inflight; slot; slot = next) {
         next = slot->next;
@@ -208,7 +210,8 @@ hoop_session_backlog(hoop_session_t *hs, ngx_uint_t dir)
     }
 
     return hs->dir[HOOP_DIR_REQUEST].queued + hs->held_bytes
-           + hs->ids_held_bytes + hs->dir[HOOP_DIR_RESPONSE].queued;
+           + hs->ids_held_bytes + hoop_hold_bytes(hs)
+           + hs->dir[HOOP_DIR_RESPONSE].queued;
 }
 
 

@@ -179,6 +179,8 @@ typedef struct {
     hoop_out_t          **ids_held_last;
     size_t                ids_held_bytes;
 
+    struct hoop_hold_session_s *approvals;   /* hoop_hold.c, or NULL */
+
     struct hoop_audit_session_s *audit;      /* hoop_audit on, else NULL */
     struct hoop_stats_s  *stats;             /* hoop_stats.c */
 
