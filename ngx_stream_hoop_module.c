@@ -18,6 +18,9 @@
 #include "src/redis/hoop_redis_policy.h"
 #include "src/audit/hoop_audit.h"
 #include "src/metrics/hoop_metrics.h"
+#if (NGX_LINUX) && defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include "src/session/hoop_stats.h"
 #include "src/session/hoop_masking.h"
 #include "src/redis/hoop_redis_approval.h"
@@ -38,6 +41,7 @@ static char *ngx_stream_hoop_check_buffer_size(ngx_conf_t *cf, void *post,
 static ngx_int_t ngx_stream_hoop_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_stream_hoop_init(ngx_conf_t *cf);
 static ngx_int_t ngx_stream_hoop_init_process(ngx_cycle_t *cycle);
+static void ngx_stream_hoop_malloc_tune(ngx_log_t *log);
 static void ngx_stream_hoop_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_stream_hoop_identify(hoop_session_t *hs);
 static ngx_int_t ngx_stream_hoop_filter(ngx_stream_session_t *s,
@@ -597,6 +601,7 @@ ngx_stream_hoop_init_process(ngx_cycle_t *cycle)
         || ngx_process == NGX_PROCESS_SINGLE)
     {
         hoop_metrics_init_process();
+        ngx_stream_hoop_malloc_tune(cycle->log);
     }
 
     /* hoop_policy redis: worker processes watch Redis, helpers do not */
@@ -622,6 +627,33 @@ ngx_stream_hoop_init_process(ngx_cycle_t *cycle)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * Every Kafka frame is a malloc'ed block, freed once forwarded; Fetch
+ * responses are typically 1 MiB (max.partition.fetch.bytes) or more.
+ * glibc's defaults give such blocks back to the kernel (mmap above its
+ * dynamic threshold, or a heap trim once 2x that is free at the top), so
+ * each frame page-faults on every page: more than half of a worker's CPU
+ * on a consumer's traffic (bench/run, perf).  Blocks up to 32 MiB stay in
+ * the heap and the heap is trimmed only above 16 MiB free, so the next
+ * frame reuses the last one's pages.  Workers only; glibc only.
+ */
+
+static void
+ngx_stream_hoop_malloc_tune(ngx_log_t *log)
+{
+#if (NGX_LINUX) && defined(__GLIBC__)
+
+    if (mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024) != 1
+        || mallopt(M_TRIM_THRESHOLD, 16 * 1024 * 1024) != 1)
+    {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "hoop: mallopt() refused; glibc's defaults stay");
+    }
+
+#endif
 }
 
 
