@@ -14,7 +14,8 @@
 #    here, not by the engine); the untouched batch is byte-identical;
 #    carol (excepted from the rule) gets the broker's bytes exactly; a
 #    Fetch cut by max bytes loses its clear tail for alice only; kcat and
-#    the Java consumer (check.crcs) read the masked records;
+#    the Java consumer (check.crcs) and kafka-python read the masked
+#    records;
 #  - produce side: bob produces through the gateway (kcat, idempotent;
 #    the Java client idempotent and transactional); the broker's own log
 #    (Kafka's DumpLogSegments), a raw Fetch and direct consumers (kcat,
@@ -657,6 +658,17 @@ for my $c (@CODECS) {
                         headers => $_->{headers} } } @jc ], $jwant,
               "$c: the Java consumer (check.crcs) as alice reads the masked "
               . 'records') or diag(substr($j->{stderr}, -2000));
+
+    # a third client: kafka-python (pure Python; check_crcs is its default)
+    my $py = run_cmd(cmd => [ "$repo/t/clients/python/run", 'consume',
+                              '--bootstrap', $boot, '--topic', $t,
+                              '--group', "mk-py-$c-$run", '--count', $n,
+                              java_auth('alice') ], timeout => 180);
+    my @pc = map { decode_json($_) } grep { /^\{/ } split /\n/, $py->{stdout};
+    is_deeply([ map { { key => $_->{key}, value => $_->{value},
+                        headers => $_->{headers} } } @pc ], $jwant,
+              "$c: kafka-python (check_crcs) as alice reads the masked "
+              . 'records') or diag(substr($py->{stderr}, -2000));
 }
 
 # the audit trail: a request event with the mask per Fetch that masked
