@@ -663,6 +663,7 @@ for my $c (@CODECS) {
     my $py = run_cmd(cmd => [ "$repo/t/clients/python/run", 'consume',
                               '--bootstrap', $boot, '--topic', $t,
                               '--group', "mk-py-$c-$run", '--count', $n,
+                              '--timeout-ms', 60000,
                               java_auth('alice') ], timeout => 180);
     my @pc = map { decode_json($_) } grep { /^\{/ } split /\n/, $py->{stdout};
     is_deeply([ map { { key => $_->{key}, value => $_->{value},

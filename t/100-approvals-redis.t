@@ -19,6 +19,9 @@
 #  - expiry: an undecided approval expires (swept by any call, or by
 #    "expire"), cannot be approved, and the next request asks again; an
 #    expired grant asks again too;
+#  - revoke: an approver (or the principal) ends an active grant early,
+#    recorded with who and why, notified and in the stream; the next
+#    request asks again; refused: not an approver, no active grant;
 #  - bad ids and bad arguments; ids that collide; hoopctl approvals watch.
 #
 # Every run uses its own key prefix.
@@ -551,6 +554,96 @@ is_deeply(rread($R), [], 'expire again: none');
 $r = hoopctl('approvals', 'expire');
 is($r->{rc}, 0, 'hoopctl approvals expire');
 is($r->{stdout}, "no overdue approvals\n", '... none');
+
+# --- revoke: a just-in-time grant ended early ----------------------------------------
+
+my ($v1) = ask($R, $policy, 'ci-bot', '', 'topic', 'prod.refunds', 'write');
+my $REV = $v1->[1];
+is($v1->[0], 'pending', 'revoke: a new approval for prod.refunds');
+notice();
+$r = hoopctl('approvals', 'revoke', $REV, '--as', 'carol');
+is($r->{rc}, 1, 'revoking a pending approval: refused, exit 1');
+like($r->{stderr}, qr/NOTACTIVE approval $REV is pending: it has no grant/,
+     '... it has no grant');
+$r = hoopctl('approvals', 'approve', $REV, '--as', 'carol');
+is($r->{rc}, 0, 'carol approves it') or diag($r->{stderr});
+notice();
+my $RJIT = "${P}jit:ci-bot:topic:prod.refunds:write";
+is(redis('GET', $RJIT), $REV, '... the grant is active');
+
+$r = hoopctl('approvals', 'revoke', $REV);
+is($r->{rc}, 2, 'revoke without --as: exit 2');
+$r = hoopctl('approvals', 'revoke', $REV, '--as', 'bob', '--groups', 'dev');
+is($r->{rc}, 1, 'revoke by bob (not an approver): refused, exit 1');
+like($r->{stderr}, qr/NOTAPPROVER bob may not revoke the grant of approval $REV/,
+     '... says why');
+is(redis('GET', $RJIT), $REV, '... the grant stays');
+
+$r = hoopctl('approvals', 'revoke', $REV, '--as', 'tom', '--groups', 'sre',
+             '--reason', 'incident 77');
+is($r->{rc}, 0, 'tom (sre) revokes the grant') or diag($r->{stderr});
+like($r->{stdout}, qr/^revoked $REV: ci-bot write topic:prod.refunds, grant ended at \d{4}-\d\d-\d\dT[\d:.]+Z$/,
+     '... says what and when');
+ok(!redis('EXISTS', $RJIT), '... P jit:<subject> is gone');
+$h = hash_of($REV);
+is($h->{state}, 'revoked', 'state revoked');
+is($h->{decided_by}, 'carol', '... the approver stays recorded');
+is($h->{revoked_by}, 'tom', '... revoked_by: the revoker');
+is($h->{revoked_groups}, '["sre"]', '... his groups');
+is($h->{revoke_reason}, 'incident 77', '... why');
+is($h->{grant_until_ms}, $h->{revoked_ms}, '... the grant ended then');
+$n = notice();
+is($n->[1]{event}, 'revoked', 'notified: revoked');
+is($n->[1]{id}, $REV, '... the id');
+is($n->[1]{revoked_by}, 'tom', '... by whom');
+is($n->[1]{revoke_reason}, 'incident 77', '... why');
+is($n->[1]{state}, 'revoked', '... the state');
+my $last = (events())[-1]{h};
+is("$last->{event} $last->{id} $last->{revoked_by}", "revoked $REV tom",
+   '... and in the stream');
+
+rsend($R, args_of('status', $P, $REV));
+is_deeply(rread($R), [ 'revoked', $REV, 0, 0, 'tom' ],
+          'status of a revoked one: revoked, by whom');
+
+$r = hoopctl('approvals', 'revoke', $REV, '--as', 'tom', '--groups', 'sre');
+is($r->{rc}, 0, 'tom revokes again: no error');
+like($r->{stdout}, qr/^revoked $REV \(already, by you\)/, '... says so');
+$r = hoopctl('approvals', 'revoke', $REV, '--as', 'carol');
+is($r->{rc}, 1, 'carol revokes it too: refused');
+like($r->{stderr}, qr/NOTACTIVE the grant of approval $REV was revoked already \(by tom\)/,
+     '... revoked already');
+$r = hoopctl('approvals', 'approve', $REV, '--as', 'carol');
+is($r->{rc}, 1, 'a revoked approval cannot be approved again');
+
+my ($v2) = ask($R, $policy, 'ci-bot', '', 'topic', 'prod.refunds', 'write');
+is($v2->[0], 'pending', 'the next request asks again');
+isnt($v2->[1], $REV, '... a new approval');
+is($v2->[2], 1, '... created');
+notice();
+$r = hoopctl('approvals', 'approve', $v2->[1], '--as', 'carol');
+is($r->{rc}, 0, 'approved again') or diag($r->{stderr});
+notice();
+$r = hoopctl('approvals', 'revoke', $v2->[1], '--as', 'ci-bot', '--json');
+is($r->{rc}, 0, 'its principal gives the grant up') or diag($r->{stderr});
+my $rj = eval { $json->decode($r->{stdout}) } // {};
+is("$rj->{state} $rj->{revoked_by}", 'revoked ci-bot', '... --json: the approval');
+is(notice()->[1]{event}, 'revoked', '... notified');
+
+$r = hoopctl('approvals', 'revoke', $q2->[1], '--as', 'carol');
+is($r->{rc}, 1, 'revoking a grant that ran out: refused');
+like($r->{stderr}, qr/NOTACTIVE the grant of approval $q2->[1] ended already/,
+     '... ended already');
+
+rsend($R, args_of('revoke', $P, $REV, 'tom', 'sre', ''));
+is(rread($R)->[0], 'revoked', 'the script on its own: the same answer');
+rsend($R, 'EVALSHA', $header_sha, 0, 'revoke', $P, $REV, 'tom', '[]', '');
+like(rread($R)->{err} // '', qr/^BADARG revoke: 5 arguments after the prefix/,
+     'script: revoke with an argument missing');
+
+$r = hoopctl('approvals', 'watch', '--all', '--count', scalar(my @all_ev = events()));
+like($r->{stdout}, qr/^\S+Z  revoked  $REV  ci-bot write topic:prod.refunds  rule=prod-writes by=carol revoked_by=tom revoke_reason="incident 77"$/m,
+     'watch: the revocation, one line');
 
 # --- bad ids, bad arguments -------------------------------------------------------
 

@@ -11,7 +11,13 @@
 #    approval ID: REASON" in the Produce ErrorMessage, nothing written;
 #  - an undecided request gets REQUEST_TIMED_OUT (7) naming the approval
 #    when the hold runs out; after a late approval the retry is written;
-#  - a just-in-time grant that ended asks again (a new approval id);
+#  - a Java consumer's Fetch left undecided: answered NOT_LEADER_OR_FOLLOWER
+#    at each 2 s hold, the consumer fetches again (joining the same
+#    approval) and reads every record after a late approval;
+#  - an admin request held: Kafka's own kafka-topics --delete (AdminClient,
+#    DeleteTopics) waits, the topic stays until approved, then is deleted;
+#  - a just-in-time grant that ended asks again (a new approval id); one
+#    revoked with `hoopctl approvals revoke` too, within 2 s;
 #  - Produce acks=0 held and not approved is dropped, never forwarded, and
 #    the connection goes on;
 #  - a client gone while held: nothing forwarded after the approval, the
@@ -61,7 +67,7 @@ my $BROKER = $ENV{TEST_NGINX_KAFKA_BOOTSTRAP};
 my $HOOPCTL = "$repo/build/tools/hoopctl";
 my $json = JSON::PP->new->canonical;
 
-plan tests => 78;
+plan tests => 105;
 
 # --- Redis of our own -------------------------------------------------------
 
@@ -222,6 +228,31 @@ grants:
     reviewed_by: grace
     reviewed_at: 2026-11-20
     reason: "T101 short hold"
+  - id: late-reads
+    principals: [ "User:alice" ]
+    resources:
+      - { type: topic, name: "late.", match: prefix }
+    operations: [ read ]
+    approval:
+      approvers: [ "User:carol" ]
+      grant_duration: 1m
+      hold: 2s
+      expire_after: 10m
+    reviewed_by: grace
+    reviewed_at: 2026-11-20
+    reason: "T101 short hold, reading"
+  - id: drop-topics
+    principals: [ "User:alice" ]
+    resources:
+      - { type: topic, name: "drop.", match: prefix }
+    operations: [ delete ]
+    approval:
+      approvers: [ "User:carol" ]
+      grant_duration: 1m
+      hold: 25s
+    reviewed_by: grace
+    reviewed_at: 2026-11-20
+    reason: "T101 deleting topics"
 YAML
 
 my $MPORT = free_port(owner => 't/101 metrics');
@@ -498,6 +529,129 @@ ensure_topic($T3);
     is($e && $e->{approval}, $id, 'audit: approval pending, with the id');
 }
 
+# --- 3a. a grant revoked with hoopctl: the next request is held again --------
+
+{
+    my $T = "late.revoke-$$";
+    ensure_topic($T);
+    my $s = connect_alice();
+    send_produce($s, $T, key => 'r1');
+    my $id = pending_id($T);
+    hoopctl('approvals', 'approve', $id, '--as', 'carol') if $id;
+    is(produce_result(read_frame($s, 5))->{$T}[0], 0, 'revoke: approved, written');
+    send_produce($s, $T, key => 'r2');
+    is(produce_result(read_frame($s, 2))->{$T}[0], 0, '... the grant (1 min) answers the next');
+
+    my $rv = hoopctl('approvals', 'revoke', $id // 'none', '--as', 'carol',
+                     '--reason', 'T101 revoked');
+    is($rv->{rc}, 0, 'carol revokes the grant') or diag($rv->{stderr});
+    # a connection keeps a grant in mind for at most 2 s (hoop_hold.c)
+    sleep 2.2;
+    send_produce($s, $T, key => 'r3');
+    my $id2 = pending_id($T, $id);
+    ok($id2 && $id2 ne $id, 'within 2 s the gateway asks again: ' . ($id2 // '-'));
+    is(read_frame($s, 0.3), undef, '... and holds the request');
+    # a new connection, which never saw the grant, joins the same approval
+    my $s2 = connect_alice();
+    send_produce($s2, $T, key => 'r4');
+    is(read_frame($s2, 0.3), undef, 'a new connection is held too');
+    hoopctl('approvals', 'approve', $id2, '--as', 'carol') if $id2;
+    is(produce_result(read_frame($s, 5))->{$T}[0], 0, 'approved again: written');
+    is(produce_result(read_frame($s2, 5))->{$T}[0], 0, '... both');
+    is_deeply([ sort @{ broker_keys($T) } ], [ qw(r1 r2 r3 r4) ], 'each once');
+    my ($ra) = grep { $_->{id} eq ($id // '') } approvals_of($T);
+    is($ra && "$ra->{state} $ra->{revoked_by} $ra->{revoke_reason}",
+       'revoked carol T101 revoked', 'the first approval: revoked, by whom, why');
+    close $s;
+    close $s2;
+}
+
+# --- 3c. a Java consumer's Fetch undecided, retried, then a late approval ------
+
+{
+    my $T = "late.fetch-$$";
+    ensure_topic($T);
+    my $pr = run_cmd(cmd => [ 'kcat', '-P', '-b', $BROKER, '-t', $T, '-K:' ],
+                     stdin => "f1:v\nf2:v\nf3:v\n", timeout => 30);
+    is($pr->{rc}, 0, 'Fetch case: 3 records written to the broker directly');
+    my $cout = "$DIR/late-consumer.out";
+    my $cpid = fork // die "fork: $!";
+    if ($cpid == 0) {
+        open STDOUT, '>', $cout;
+        open STDERR, '>', "$cout.err";
+        exec("$repo/t/clients/java/run", 'consume', '--bootstrap', $GW, '--topic', $T,
+             '--group', "t101-f$$", '--count', '3', '--timeout-ms', '90000',
+             '--security-protocol', 'SASL_PLAINTEXT', '--sasl-mechanism', 'PLAIN',
+             '--sasl-user', 'alice', '--sasl-password', 'alice-secret')
+            or POSIX::_exit(127);
+    }
+    my $id = pending_id($T);
+    ok($id, "the consumer's Fetch is held: approval " . ($id // '-'))
+        or diag(hoop_error_log($ng));
+    # the 2 s hold runs out twice or more: each time the consumer is told
+    # NOT_LEADER_OR_FOLLOWER, refreshes its metadata and fetches again,
+    # joining the same approval
+    my $a = wait_for(sub {
+        my ($x) = grep { $_->{id} eq ($id // '') && $_->{requests} >= 3 } approvals_of($T);
+        return $x;
+    }, 20);
+    ok($a, 'undecided, retried: the approval counts ' . ($a ? $a->{requests} : '-')
+           . ' requests') or diag(hoop_error_log($ng));
+    is($a && $a->{state}, 'pending', '... still pending, one approval');
+    like(hoop_error_log($ng), qr/approval \Q$id\E still pending: Fetch v\d+ correlation id \d+ not forwarded/,
+         'the undecided Fetch is answered, not forwarded');
+    ok(!waitpid($cpid, WNOHANG), 'the consumer keeps trying');
+    is(scalar(grep { /^\{"/ && /"key"/ } split /\n/, slurp($cout) // ''), 0,
+       '... with no record yet');
+    my $ap = hoopctl('approvals', 'approve', $id // 'none', '--as', 'carol');
+    is($ap->{rc}, 0, 'a late approval') or diag($ap->{stderr});
+    my $done = wait_for(sub { waitpid($cpid, WNOHANG) == $cpid ? 1 : 0 }, 60);
+    is($done ? $? >> 8 : -1, 0, 'the consumer finishes') or diag(slurp("$cout.err") // '');
+    my @recs = map { $json->decode($_) } grep { /^\{"/ && /"key"/ } split /\n/, slurp($cout) // '';
+    is_deeply([ sort map { $_->{key} } @recs ], [ qw(f1 f2 f3) ],
+              'it reads the 3 records after the approval');
+    kill 'KILL', $cpid unless $done;
+}
+
+# --- 3d. an admin request held: DeleteTopics by Kafka's own tool ----------------
+
+{
+    my $T = "drop.me-$$";
+    ensure_topic($T);
+    spew("$DIR/admin.properties", "security.protocol=SASL_PLAINTEXT\n"
+         . "sasl.mechanism=PLAIN\n"
+         . "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule "
+         . "required username=\"alice\" password=\"alice-secret\";\n");
+    my $tout = "$DIR/delete.out";
+    my $tpid = fork // die "fork: $!";
+    if ($tpid == 0) {
+        open STDOUT, '>', $tout;
+        open STDERR, '>', "$tout.err";
+        exec("$repo/t/bin/kafka-tool", 'topics', '--bootstrap-server', $GW,
+             '--command-config', "$DIR/admin.properties", '--delete', '--topic', $T)
+            or POSIX::_exit(127);
+    }
+    my $id = pending_id($T);
+    ok($id, 'kafka-topics --delete: the DeleteTopics request is held: approval '
+            . ($id // '-')) or diag(hoop_error_log($ng));
+    my ($a) = grep { $_->{id} eq ($id // '') } approvals_of($T);
+    is($a && "$a->{operation} $a->{rule} $a->{request}{api}", 'delete drop-topics DeleteTopics',
+       '... delete, under drop-topics, the request summary names the API');
+    my $md = run_cmd(cmd => [ 'kcat', '-L', '-b', $BROKER, '-t', $T ], timeout => 30);
+    like($md->{stdout} // '', qr/topic "\Q$T\E" with 1 partitions/,
+         'the topic is still there while held');
+    my $ap = hoopctl('approvals', 'approve', $id // 'none', '--as', 'carol');
+    is($ap->{rc}, 0, 'approved') or diag($ap->{stderr});
+    my $done = wait_for(sub { waitpid($tpid, WNOHANG) == $tpid ? 1 : 0 }, 60);
+    is($done ? $? >> 8 : -1, 0, 'kafka-topics --delete succeeds')
+        or diag((slurp($tout) // '') . (slurp("$tout.err") // ''));
+    ok(wait_for(sub {
+        my $m = run_cmd(cmd => [ 'kcat', '-L', '-b', $BROKER ], timeout => 30);
+        return ($m->{stdout} // '') !~ /topic "\Q$T\E"/;
+    }, 15), 'the broker deleted the topic');
+    kill 'KILL', $tpid unless $done;
+}
+
 # --- 3b. requests behind a held one wait, in order ----------------------------
 
 {
@@ -653,11 +807,9 @@ ensure_topic($T9);
     is($res->{$T9}[0], 0, 'approved: written');
     close $s;
 
+    # both scripts are gone: the gateway loads the approval script and
+    # the audit writer its own again (t/116-audit-noscript.t)
     rcli('SCRIPT', 'FLUSH');
-    # the audit writer only loads its own script when it connects (it
-    # would spool and retry in a loop): loaded back here; the approval
-    # script is the gateway's to load again, which is what is tested
-    rcli('SCRIPT', 'LOAD', slurp("$repo/src/audit/hoop_audit.lua"));
     $s = connect_alice();
     send_produce($s, $T9, key => 'flushed');
     $res = produce_result(read_frame($s, 5));
@@ -665,6 +817,8 @@ ensure_topic($T9);
     is_deeply(broker_keys($T9), [ 'first', 'flushed' ], 'each once');
     like(hoop_error_log($ng), qr/approval script is gone \(NOSCRIPT\): loading it again/,
          'NOSCRIPT was seen and handled');
+    ok(wait_for(sub { hoop_error_log($ng) =~ /audit script is gone \(NOSCRIPT\): loading it again/ }, 5),
+       'the audit writer loads its script again too');
     close $s;
 }
 

@@ -356,18 +356,24 @@ hoop_approval_cmd_status(hoop_approval_cmd_t *cmd, hoop_policy_str_t prefix,
 }
 
 
-int
-hoop_approval_cmd_decide(hoop_approval_cmd_t *cmd, hoop_policy_str_t prefix,
-    const char *id, int approve, hoop_policy_str_t approver,
-    const hoop_policy_str_t *groups, size_t ngroups,
-    hoop_policy_str_t reason, unsigned retention_s)
+/*
+ * decide and revoke: <id> [approve|deny] <person> <groups-json> <reason>
+ * <retention_s>; word NULL for revoke, whose reason may be empty
+ */
+static int
+hoop_approval_cmd_person(hoop_approval_cmd_t *cmd, const char *op,
+    hoop_policy_str_t prefix, const char *id, const char *word,
+    hoop_policy_str_t person, const hoop_policy_str_t *groups,
+    size_t ngroups, hoop_policy_str_t reason, int reason_empty_ok,
+    unsigned retention_s)
 {
     size_t  i, size;
 
     if (cmd == NULL || id == NULL || !hoop_approval_prefix_ok(prefix)
         || !hoop_approval_id_valid(id, strlen(id))
-        || !hoop_approval_text_ok(approver, HOOP_APPROVAL_MAX_NAME, 0)
-        || !hoop_approval_text_ok(reason, HOOP_APPROVAL_MAX_TEXT, approve)
+        || !hoop_approval_text_ok(person, HOOP_APPROVAL_MAX_NAME, 0)
+        || !hoop_approval_text_ok(reason, HOOP_APPROVAL_MAX_TEXT,
+                                  reason_empty_ok)
         || (groups == NULL && ngroups != 0))
     {
         return -1;
@@ -383,7 +389,7 @@ hoop_approval_cmd_decide(hoop_approval_cmd_t *cmd, hoop_policy_str_t prefix,
     }
 
     memcpy(cmd->id, id, HOOP_APPROVAL_ID_LEN + 1);
-    hoop_approval_head(cmd, "decide", prefix);
+    hoop_approval_head(cmd, op, prefix);
 
     cmd->mem = malloc(size);
     if (cmd->mem == NULL) {
@@ -393,14 +399,41 @@ hoop_approval_cmd_decide(hoop_approval_cmd_t *cmd, hoop_policy_str_t prefix,
     (void) hoop_approval_json_list(cmd->mem, "", 0, groups, NULL, ngroups);
 
     hoop_approval_arg(cmd, cmd->id, HOOP_APPROVAL_ID_LEN);
-    hoop_approval_arg(cmd, approve ? "approve" : "deny", approve ? 7 : 4);
-    hoop_approval_arg(cmd, approver.data, approver.len);
+    if (word) {
+        hoop_approval_arg(cmd, word, strlen(word));
+    }
+    hoop_approval_arg(cmd, person.data, person.len);
     hoop_approval_arg(cmd, cmd->mem, strlen(cmd->mem));
     hoop_approval_arg(cmd, reason.data ? reason.data : "",
                       reason.data ? reason.len : 0);
     hoop_approval_num(cmd, 0, retention_s);
 
     return 0;
+}
+
+
+int
+hoop_approval_cmd_decide(hoop_approval_cmd_t *cmd, hoop_policy_str_t prefix,
+    const char *id, int approve, hoop_policy_str_t approver,
+    const hoop_policy_str_t *groups, size_t ngroups,
+    hoop_policy_str_t reason, unsigned retention_s)
+{
+    return hoop_approval_cmd_person(cmd, "decide", prefix, id,
+                                    approve ? "approve" : "deny", approver,
+                                    groups, ngroups, reason, approve,
+                                    retention_s);
+}
+
+
+int
+hoop_approval_cmd_revoke(hoop_approval_cmd_t *cmd, hoop_policy_str_t prefix,
+    const char *id, hoop_policy_str_t revoker,
+    const hoop_policy_str_t *groups, size_t ngroups,
+    hoop_policy_str_t reason, unsigned retention_s)
+{
+    return hoop_approval_cmd_person(cmd, "revoke", prefix, id, NULL,
+                                    revoker, groups, ngroups, reason, 1,
+                                    retention_s);
 }
 
 
@@ -446,6 +479,7 @@ static const struct {
     { "approved", HOOP_APPROVAL_APPROVED },
     { "denied", HOOP_APPROVAL_DENIED },
     { "expired", HOOP_APPROVAL_EXPIRED },
+    { "revoked", HOOP_APPROVAL_REVOKED },
     { NULL, HOOP_APPROVAL_NONE }
 };
 
@@ -492,6 +526,7 @@ static const struct {
     { "NOTAPPROVER", HOOP_APPROVAL_ERR_NOTAPPROVER },
     { "SELFAPPROVAL", HOOP_APPROVAL_ERR_SELF },
     { "IDCOLLISION", HOOP_APPROVAL_ERR_IDCOLLISION },
+    { "NOTACTIVE", HOOP_APPROVAL_ERR_NOTACTIVE },
     { "BADARG", HOOP_APPROVAL_ERR_BADARG },
     { NULL, HOOP_APPROVAL_ERR_REPLY }
 };

@@ -46,7 +46,8 @@ typedef enum {
                                          opened it) */
     HOOP_APPROVAL_APPROVED,
     HOOP_APPROVAL_DENIED,
-    HOOP_APPROVAL_EXPIRED             /* nobody decided in time */
+    HOOP_APPROVAL_EXPIRED,            /* nobody decided in time */
+    HOOP_APPROVAL_REVOKED             /* its grant was ended early */
 } hoop_approval_state_t;
 
 /* what an error reply of the script means (its first word) */
@@ -60,6 +61,8 @@ typedef enum {
     HOOP_APPROVAL_ERR_SELF,           /* self-approval, not allowed */
     HOOP_APPROVAL_ERR_IDCOLLISION,    /* the new id exists: build the
                                          request again (new id) */
+    HOOP_APPROVAL_ERR_NOTACTIVE,      /* revoke: the approval has no
+                                         active grant */
     HOOP_APPROVAL_ERR_BADARG,         /* the script refused an argument */
     HOOP_APPROVAL_ERR_REPLY           /* another error, or not a reply of
                                          this script */
@@ -134,6 +137,10 @@ int hoop_approval_id_valid(const char *s, size_t len);
  *   (required for a denial); the script checks the approvers recorded
  *   with the approval and refuses self-approval unless the rule allowed
  *   it.  Approving opens the grant P jit:<subject> for grant_ms.
+ * revoke: end the active just-in-time grant approval id opened, as
+ *   revoker (one of the approvers recorded with it, or its principal)
+ *   with its groups and an optional reason.  Reply: REVOKED, ms what the
+ *   grant had left (flag 1: revoked so already by the same revoker).
  * expire: close up to max overdue pending approvals (every call closes up
  *   to 16 too); the reply is the array of ids closed.
  */
@@ -146,6 +153,10 @@ int hoop_approval_cmd_decide(hoop_approval_cmd_t *cmd,
     hoop_policy_str_t prefix, const char *id, int approve,
     hoop_policy_str_t approver, const hoop_policy_str_t *groups,
     size_t ngroups, hoop_policy_str_t reason, unsigned retention_s);
+int hoop_approval_cmd_revoke(hoop_approval_cmd_t *cmd,
+    hoop_policy_str_t prefix, const char *id, hoop_policy_str_t revoker,
+    const hoop_policy_str_t *groups, size_t ngroups,
+    hoop_policy_str_t reason, unsigned retention_s);
 int hoop_approval_cmd_expire(hoop_approval_cmd_t *cmd,
     hoop_policy_str_t prefix, unsigned max, unsigned retention_s);
 void hoop_approval_cmd_free(hoop_approval_cmd_t *cmd);
@@ -154,14 +165,15 @@ void hoop_approval_cmd_free(hoop_approval_cmd_t *cmd);
 /*
  * A reply of request, status or decide: { state, id, flag, ms, detail }.
  *
- *   state    PENDING, GRANTED, APPROVED, DENIED, EXPIRED
+ *   state    PENDING, GRANTED, APPROVED, DENIED, EXPIRED, REVOKED
  *   flag     request: 1 when this call created the approval; decide: 1
  *            when it was decided so already by the same approver (a
  *            repeated call), else 0
  *   ms       PENDING: until it expires; GRANTED, APPROVED: left on the
  *            grant (decide: the grant's length); DENIED (request): how
  *            long the denial keeps answering this subject
- *   detail   DENIED: the reason; APPROVED (status): the approver; points
+ *   detail   DENIED: the reason; APPROVED (status): the approver;
+ *            REVOKED (status): the revoker; points
  *            into the reply
  *   error, message   for an error reply: what it means, and its text
  *            (into the reply)
@@ -182,7 +194,8 @@ typedef struct {
 hoop_approval_err_t hoop_approval_reply_parse(const redisReply *r,
     hoop_approval_reply_t *out);
 
-/* "pending", "granted", "approved", "denied", "expired", "none" */
+/* "pending", "granted", "approved", "denied", "expired", "revoked",
+ * "none" */
 const char *hoop_approval_state_name(hoop_approval_state_t s);
 
 

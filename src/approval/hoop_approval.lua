@@ -10,6 +10,8 @@
 --           <summary-json>
 --   EVALSHA <sha1> 0 decide <P> <id> approve|deny <approver>
 --           <approver-groups-json> <reason> <retention_s>
+--   EVALSHA <sha1> 0 revoke <P> <id> <revoker> <revoker-groups-json>
+--           <reason> <retention_s>
 --   EVALSHA <sha1> 0 status <P> <id>
 --   EVALSHA <sha1> 0 expire <P> <max> <retention_s>
 --
@@ -20,14 +22,17 @@
 --            "denied"  id 0 ms-the-denial-still-answers reason
 --   decide   "approved" id repeated(0|1) grant-ms ""
 --            "denied"   id repeated(0|1) 0 reason
+--   revoke   "revoked"  id repeated(0|1) ms-the-grant-had-left ""
 --   status   "pending" id 0 ms-until-it-expires ""
 --            "approved" id 0 ms-left-on-the-grant (0: over) approver
 --            "denied" id 0 0 reason;  "expired" id 0 0 ""
+--            "revoked" id 0 0 revoker
 --
 -- expire replies with the ids it expired.  Every call first expires up to
 -- 16 overdue pending approvals (status only reports them).  Refusals are
 -- error replies whose first word says why: NOAPPROVAL, DECIDED,
--- NOTAPPROVER, SELFAPPROVAL, IDCOLLISION, BADARG.
+-- NOTAPPROVER, SELFAPPROVAL, IDCOLLISION, NOTACTIVE (revoke: no active
+-- grant), BADARG.
 --
 -- Keys under the prefix P (docs/redis-layout.md):
 --   P approval:<id>                 hash: the approval
@@ -36,7 +41,7 @@
 --   P approvals:pending             zset: pending ids by expiry (ms)
 --   P approvals:all                 zset: ids by creation (ms), retention
 --   P approvals:events              stream: requested/approved/denied/
---                                   expired, trimmed by retention
+--                                   expired/revoked, trimmed by retention
 --   P approvals:notify              channel: the same, as JSON
 --   P jit:<subject>                 string: the id whose approval opened
 --                                   this just-in-time grant, PX grant_ms
@@ -47,7 +52,7 @@ local OP, P = ARGV[1], ARGV[2]
 
 if OP == nil or P == nil then
     return redis.error_reply('BADARG usage: EVALSHA sha 0 '
-        .. 'request|decide|status|expire prefix ...')
+        .. 'request|decide|revoke|status|expire prefix ...')
 end
 
 local DENIED_MS = 60000         -- a denial answers the same subject for 1 min
@@ -226,7 +231,8 @@ local FIELDS = {
     { 'created_ms', 'n' }, { 'expires_ms', 'n' }, { 'grant_ms', 'n' },
     { 'requests', 'n' }, { 'decided_ms', 'n' }, { 'decided_by', 's' },
     { 'decided_groups', 'j' }, { 'reason', 's' }, { 'grant_until_ms', 'n' },
-    { 'request', 'j' }
+    { 'request', 'j' }, { 'revoked_ms', 'n' }, { 'revoked_by', 's' },
+    { 'revoked_groups', 'j' }, { 'revoke_reason', 's' }
 }
 
 local HASH_FIELDS = {}
@@ -568,6 +574,109 @@ if OP == 'decide' then
 end
 
 
+-- A just-in-time grant ended early.  Who may: the approvers recorded with
+-- the approval (as for decide), and its principal (giving a grant up).
+-- The gateways' requests then find no grant and ask again; a gateway
+-- remembers a grant per connection for at most 2 s (hoop_hold.c).
+if OP == 'revoke' then
+    local id, revoker, groups_json, reason, retention =
+        ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+
+    if #ARGV ~= 7 then
+        return bad('revoke: 5 arguments after the prefix')
+    end
+    if not id_ok(id) then
+        return bad('revoke: id is 10 characters a-z, 2-7')
+    end
+    if not text_ok(revoker, MAX_NAME) then
+        return bad('revoke: the revoker is 1-1024 bytes of UTF-8')
+    end
+    local groups = str_list(groups_json, MAX_NAME)
+    if not groups then
+        return bad('revoke: revoker groups is a JSON array of strings')
+    end
+    if not text_ok(reason, MAX_TEXT, true) then
+        return bad('revoke: reason (UTF-8, at most ' .. MAX_TEXT
+                   .. ' bytes)')
+    end
+    local retention_ms = retention_arg(retention)
+    if not retention_ms then
+        return bad('revoke: retention_s is decimal seconds')
+    end
+
+    sweep(SWEEP, retention_ms)
+
+    local a = load(id)
+    if not a then
+        return redis.error_reply('NOAPPROVAL approval ' .. id
+                                 .. ' does not exist (or is past retention)')
+    end
+
+    if a.state == 'revoked' then
+        if a.revoked_by == revoker then
+            return { 'revoked', id, 1, 0, '' }
+        end
+        return redis.error_reply('NOTACTIVE the grant of approval ' .. id
+                                 .. ' was revoked already (by '
+                                 .. (a.revoked_by or '?') .. ')')
+    end
+    if a.state ~= 'approved' then
+        return redis.error_reply('NOTACTIVE approval ' .. id .. ' is '
+                                 .. a.state .. ': it has no grant')
+    end
+
+    local jkey = P .. 'jit:'
+        .. subject_of(a.principal, a.resource_type, a.resource, a.operation)
+    local left = 0
+    if redis.call('GET', jkey) == id then
+        left = redis.call('PTTL', jkey)
+    end
+    if left <= 0 then
+        return redis.error_reply('NOTACTIVE the grant of approval ' .. id
+                                 .. ' ended already')
+    end
+
+    local ok, approvers = pcall(cjson.decode, a.approvers or '[]')
+    if not ok or type(approvers) ~= 'table' then
+        approvers = {}
+    end
+    local listed = {}
+    for _, s in ipairs(approvers) do
+        listed[s] = true
+    end
+    local allowed = revoker == a.principal or listed['User:' .. revoker]
+        or listed['User:*']
+    for _, g in ipairs(groups) do
+        allowed = allowed or listed['Group:' .. g]
+    end
+    if not allowed then
+        return redis.error_reply('NOTAPPROVER ' .. revoker
+                                 .. ' may not revoke the grant of approval '
+                                 .. id .. ' (approvers: '
+                                 .. table.concat(approvers, ', ')
+                                 .. '; or its principal)')
+    end
+
+    redis.call('DEL', jkey)
+
+    a.state = 'revoked'
+    a.revoked_ms = num(NOW)
+    a.revoked_by = revoker
+    a.revoked_groups = jlist(groups)
+    a.revoke_reason = reason
+    a.grant_until_ms = num(NOW)
+    redis.call('HSET', P .. 'approval:' .. id, 'state', 'revoked',
+               'revoked_ms', a.revoked_ms, 'revoked_by', revoker,
+               'revoked_groups', a.revoked_groups, 'revoke_reason', reason,
+               'grant_until_ms', a.grant_until_ms)
+    keep(id, 0, retention_ms)
+
+    notify('revoked', a, retention_ms)
+
+    return { 'revoked', id, 0, left, '' }
+end
+
+
 if OP == 'status' then
     local id = ARGV[3]
     if #ARGV ~= 3 or not id_ok(id) then
@@ -605,6 +714,10 @@ if OP == 'status' then
         return { 'denied', id, 0, 0, a.reason or '' }
     end
 
+    if a.state == 'revoked' then
+        return { 'revoked', id, 0, 0, a.revoked_by or '' }
+    end
+
     return { a.state, id, 0, 0, '' }
 end
 
@@ -623,4 +736,4 @@ end
 
 
 return bad('unknown operation "' .. string.sub(OP, 1, 32)
-           .. '" (request, decide, status, expire)')
+           .. '" (request, decide, revoke, status, expire)')

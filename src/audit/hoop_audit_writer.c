@@ -100,6 +100,10 @@ typedef struct {
     uint64_t             dropped;            /* full=drop */
     uint64_t             lost;               /* could not even be spooled */
 
+    int64_t              reloaded;           /* ms: SCRIPT LOAD on NOSCRIPT */
+    int64_t              backoff;            /* ms: no replay before, but
+                                                on the tick */
+
     unsigned             started:1;
     unsigned             spooling:1;
     unsigned             full:1;
@@ -118,6 +122,7 @@ static void hoop_audit_tick_handler(ngx_event_t *ev);
 static void hoop_audit_ready(hoop_redis_conn_t *rc);
 static void hoop_audit_lost(hoop_redis_conn_t *rc);
 static void hoop_audit_send(hoop_audit_writer_t *w);
+static void hoop_audit_batch_error(hoop_audit_writer_t *w, redisReply *r);
 static void hoop_audit_replay(hoop_audit_writer_t *w);
 static void hoop_audit_to_spool(hoop_audit_writer_t *w);
 static ngx_int_t hoop_audit_spool_append(hoop_audit_writer_t *w,
@@ -558,10 +563,10 @@ hoop_audit_on_batch(redisAsyncContext *ac, void *reply, void *data)
     }
 
     if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-        if (r && !w->stopping) {
-            ngx_log_error(NGX_LOG_ERR, w->log, 0,
-                          "hoop: audit: redis %V: %*s; spooling events",
-                          &w->redis->name, (size_t) r->len, r->str);
+        /* only the first refused batch counts: those pipelined behind it
+         * had their events spooled with it and fail the same way */
+        if (r && !w->stopping && (b->events || b->replay)) {
+            hoop_audit_batch_error(w, r);
         }
 
         if (b->events || b->replay) {
@@ -593,11 +598,56 @@ hoop_audit_on_batch(redisAsyncContext *ac, void *reply, void *data)
     }
 
     if (w->spooling) {
-        hoop_audit_replay(w);
+        if (hoop_audit_ms() >= w->backoff) {
+            hoop_audit_replay(w);
+        }
 
     } else if (w->queue) {
         hoop_audit_send(w);
     }
+}
+
+
+/*
+ * A batch refused by Redis; its events go to the spool (the caller).
+ * NOSCRIPT: Redis lost the script on a live connection (SCRIPT FLUSH, a
+ * script cache reset): it is loaded again, pipelined before the replay
+ * that resends the batch, so the replay finds it.  Anything else, or
+ * NOSCRIPT again within a tick of a load, waits for the tick before the
+ * replay: never a retry loop, and at most about one log line a tick.
+ */
+
+static void
+hoop_audit_batch_error(hoop_audit_writer_t *w, redisReply *r)
+{
+    int64_t  now;
+
+    now = hoop_audit_ms();
+
+    if (r->len >= 8 && ngx_strncmp(r->str, "NOSCRIPT", 8) == 0
+        && now - w->reloaded >= HOOP_AUDIT_TICK
+        && hoop_redis_conn_ready(&w->rc))
+    {
+        w->reloaded = now;
+
+        ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
+                      "hoop: audit: redis %V: the audit script is gone "
+                      "(NOSCRIPT): loading it again", &w->redis->name);
+
+        if (redisAsyncCommand(w->rc.ac, NULL, NULL, "SCRIPT LOAD %b",
+                              hoop_audit_lua, sizeof(hoop_audit_lua) - 1)
+            == REDIS_OK)
+        {
+            return;
+        }
+    }
+
+    w->backoff = now + HOOP_AUDIT_TICK;
+
+    ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                  "hoop: audit: redis %V: %*s; spooling events, retrying "
+                  "in %d ms", &w->redis->name, (size_t) r->len, r->str,
+                  HOOP_AUDIT_TICK);
 }
 
 

@@ -316,6 +316,9 @@ hoop_ra_on_status(redisAsyncContext *ac, void *reply, void *data)
         return;
 
     case HOOP_APPROVAL_EXPIRED:
+    case HOOP_APPROVAL_REVOKED:
+        /* revoked: approved and its grant ended before this poll saw it;
+         * like expired, the retry asks again */
         hoop_hold_finish(h, HOOP_APPROVAL_EXPIRED, rep.id, 0, NULL, 0);
         return;
 

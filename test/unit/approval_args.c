@@ -11,6 +11,7 @@
  *       (no "argv" when the decision is not "approval needed")
  *   approval_args status PREFIX ID
  *   approval_args decide PREFIX ID approve|deny APPROVER GROUPS REASON
+ *   approval_args revoke PREFIX ID REVOKER GROUPS REASON
  *   approval_args expire PREFIX MAX RETENTION_S
  *       {"argv":[...]}
  *
@@ -215,6 +216,17 @@ main(int argc, char **argv)
             return 1;
         }
 
+    } else if (argc == 7 && strcmp(argv[1], "revoke") == 0) {
+        ngroups = split(argv[5], groups);
+
+        if (hoop_approval_cmd_revoke(&cmd, str(argv[2]), argv[3],
+                                     str(argv[4]), groups, ngroups,
+                                     str(argv[6]), HOOP_APPROVAL_RETENTION)
+            != 0)
+        {
+            return 1;
+        }
+
     } else if (argc == 5 && strcmp(argv[1], "expire") == 0) {
         max = strtoul(argv[3], &endp, 10);
         retention = strtoul(argv[4], &endp, 10);
@@ -229,7 +241,8 @@ main(int argc, char **argv)
         fprintf(stderr, "usage: approval_args request POLICY PREFIX "
                 "PRINCIPAL GROUPS TYPE NAME OP [SUMMARY] | status PREFIX "
                 "ID | decide PREFIX ID approve|deny APPROVER GROUPS REASON "
-                "| expire PREFIX MAX RETENTION_S\n");
+                "| revoke PREFIX ID REVOKER GROUPS REASON | expire PREFIX "
+                "MAX RETENTION_S\n");
         return 2;
     }
 

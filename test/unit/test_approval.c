@@ -1088,6 +1088,38 @@ test_cmd_others(void **state)
                                               S(""), NULL, 0, S(NULL), 0),
                      -1);
 
+    /* revoke: no approve|deny word, the reason may be empty */
+
+    assert_int_equal(hoop_approval_cmd_revoke(&cmd, prefix, "abcdefgh27",
+                                              S("carol"), g, 1, S(NULL),
+                                              3600), 0);
+    assert_int_equal(cmd.argc, 10);
+    assert_string_equal(arg(&cmd, 3), "revoke");
+    assert_string_equal(arg(&cmd, 4), "{hoop}:");
+    assert_string_equal(arg(&cmd, 5), "abcdefgh27");
+    assert_string_equal(arg(&cmd, 6), "carol");
+    assert_string_equal(arg(&cmd, 7), "[\"sre\"]");
+    assert_string_equal(arg(&cmd, 8), "");
+    assert_string_equal(arg(&cmd, 9), "3600");
+    hoop_approval_cmd_free(&cmd);
+
+    assert_int_equal(hoop_approval_cmd_revoke(&cmd, prefix, "abcdefgh27",
+                                              S("carol"), NULL, 0,
+                                              S("incident 42"), 0), 0);
+    assert_string_equal(arg(&cmd, 7), "[]");
+    assert_string_equal(arg(&cmd, 8), "incident 42");
+    hoop_approval_cmd_free(&cmd);
+
+    assert_int_equal(hoop_approval_cmd_revoke(&cmd, prefix, "abcdefgh2",
+                                              S("carol"), NULL, 0, S(NULL),
+                                              0), -1);
+    assert_int_equal(hoop_approval_cmd_revoke(&cmd, prefix, "abcdefgh27",
+                                              S(""), NULL, 0, S(NULL), 0),
+                     -1);
+    assert_int_equal(hoop_approval_cmd_revoke(&cmd, prefix, "abcdefgh27",
+                                              S("carol"), NULL, 0,
+                                              S("bad \xff"), 0), -1);
+
     assert_int_equal(hoop_approval_cmd_status(&cmd, prefix, "abcdefgh27"),
                      0);
     assert_int_equal(cmd.argc, 6);
@@ -1172,6 +1204,8 @@ test_replies(void **state)
         { "NOTAPPROVER bob may not decide", HOOP_APPROVAL_ERR_NOTAPPROVER },
         { "SELFAPPROVAL bob asked", HOOP_APPROVAL_ERR_SELF },
         { "IDCOLLISION approval x exists", HOOP_APPROVAL_ERR_IDCOLLISION },
+        { "NOTACTIVE approval x is pending: it has no grant",
+          HOOP_APPROVAL_ERR_NOTACTIVE },
         { "BADARG request: ...", HOOP_APPROVAL_ERR_BADARG },
         { "BADARGS x", HOOP_APPROVAL_ERR_REPLY },
         { "ERR Error running script", HOOP_APPROVAL_ERR_REPLY },
@@ -1202,6 +1236,13 @@ test_replies(void **state)
     r = reply_array("granted", "abcdefgh27", 0, 5, "");
     assert_int_equal(hoop_approval_reply_parse(r, &rep), HOOP_APPROVAL_OK);
     assert_int_equal(rep.state, HOOP_APPROVAL_GRANTED);
+    reply_free(r);
+
+    r = reply_array("revoked", "abcdefgh27", 0, 0, "carol");
+    assert_int_equal(hoop_approval_reply_parse(r, &rep), HOOP_APPROVAL_OK);
+    assert_int_equal(rep.state, HOOP_APPROVAL_REVOKED);
+    assert_int_equal(rep.detail.len, 5);
+    assert_string_equal(hoop_approval_state_name(rep.state), "revoked");
     reply_free(r);
 
     /* not the script's shape */

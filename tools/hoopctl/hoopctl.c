@@ -12,7 +12,7 @@
  *   hoopctl review [VERSION | --file FILE] [--soon DAYS]
  *   hoopctl audit who|what|denied|export|tail ...   (hoopctl_audit.c)
  *   hoopctl sessions list|show ...    (hoopctl_sessions.c)
- *   hoopctl approvals list|show|approve|deny|watch ...
+ *   hoopctl approvals list|show|approve|deny|revoke|watch ...
  *                                     (hoopctl_approvals.c)
  *
  *   --redis HOST:PORT   (HOOP_REDIS, default 127.0.0.1:6379)
@@ -143,7 +143,7 @@ static const hoopctl_command_t  hoopctl_commands[] = {
     /* options of its own: see hoopctl_approvals.c */
     { "approvals", hoopctl_approvals_cmd, HOOPCTL_O_STORE | HOOPCTL_O_JSON,
       1, -1,
-      "approvals list|show ID|approve ID|deny ID|watch ...   (approvals\n"
+      "approvals list|show ID|approve|deny|revoke ID|watch ... (approvals\n"
       "                 of held requests; hoopctl approvals help)" },
     { NULL, NULL, 0, 0, 0, NULL }
 };

@@ -1,7 +1,7 @@
 /*
  * hoopctl approvals: the approvals of high-risk requests the gateway holds
  * (docs/approvals.md): list them, show one, approve or deny it as a named
- * person, follow the notification stream.
+ * person, end a just-in-time grant early, follow the notification stream.
  *
  *   hoopctl approvals list [--all] [--json]
  *   hoopctl approvals show ID [--json]
@@ -9,6 +9,8 @@
  *                             [--reason TEXT] [--json]
  *   hoopctl approvals deny ID --as PRINCIPAL [--groups A,B] --reason TEXT
  *                          [--json]
+ *   hoopctl approvals revoke ID --as PRINCIPAL [--groups A,B]
+ *                            [--reason TEXT] [--json]
  *   hoopctl approvals watch [--all] [--count N] [--json]
  *   hoopctl approvals expire [--json]
  *
@@ -16,8 +18,11 @@
  * hoop_approval.lua, the one the gateway runs): it checks the approvers
  * recorded with the approval and self-approval atomically.  approve and
  * deny check the current policy in Redis too, when it still has the
- * approval's rule.  Exit status: 0 done, 1 refused (not an approver,
- * self-approval, decided already, expired, unknown id), 2 usage or Redis.
+ * approval's rule; revoke trusts the recorded approvers (and lets the
+ * principal give its own grant up): ending access early never widens it.
+ * Exit status: 0 done, 1 refused (not an approver, self-approval,
+ * decided already, expired, no active grant, unknown id), 2 usage or
+ * Redis.
  */
 
 #define _POSIX_C_SOURCE 200809L
@@ -73,6 +78,7 @@ static int hoopctl_appr_list(hoopctl_appr_t *a);
 static int hoopctl_appr_show(hoopctl_appr_t *a);
 static int hoopctl_appr_approve(hoopctl_appr_t *a);
 static int hoopctl_appr_deny(hoopctl_appr_t *a);
+static int hoopctl_appr_revoke(hoopctl_appr_t *a);
 static int hoopctl_appr_watch(hoopctl_appr_t *a);
 static int hoopctl_appr_expire(hoopctl_appr_t *a);
 
@@ -93,6 +99,11 @@ static const hoopctl_appr_command_t  hoopctl_appr_commands[] = {
       | HOOPCTL_P_RETENTION | HOOPCTL_P_JSON,
       "approvals deny ID --as PRINCIPAL [--groups A,B] --reason TEXT "
       "[--json]" },
+    { "revoke", hoopctl_appr_revoke, 1,
+      HOOPCTL_P_AS | HOOPCTL_P_GROUPS | HOOPCTL_P_REASON
+      | HOOPCTL_P_RETENTION | HOOPCTL_P_JSON,
+      "approvals revoke ID --as PRINCIPAL [--groups A,B] [--reason TEXT]"
+      "\n                          [--json]" },
     { "watch", hoopctl_appr_watch, 0,
       HOOPCTL_P_ALL | HOOPCTL_P_COUNT | HOOPCTL_P_JSON,
       "approvals watch [--all] [--count N] [--json]" },
@@ -130,7 +141,8 @@ static const struct {
     { "expires_ms", 'n' }, { "grant_ms", 'n' }, { "requests", 'n' },
     { "decided_ms", 'n' }, { "decided_by", 's' }, { "decided_groups", 'j' },
     { "reason", 's' }, { "grant_until_ms", 'n' }, { "request", 'j' },
-    { "v", 'n' }, { NULL, 0 }
+    { "revoked_ms", 'n' }, { "revoked_by", 's' }, { "revoked_groups", 'j' },
+    { "revoke_reason", 's' }, { "v", 'n' }, { NULL, 0 }
 };
 
 
@@ -154,10 +166,13 @@ hoopctl_appr_usage(FILE *f)
           "be groups)\n"
           "  --retention DAYS   keep decided approvals and events that long "
           "(default 7)\n"
+          "  --reason TEXT      why (deny: required, the requester sees it; "
+          "revoke: optional)\n"
           "  also --redis HOST:PORT, --prefix PREFIX (hoopctl --help); "
           "docs/approvals.md\n"
           "exit status: 0 done, 1 refused (not an approver, self-approval, "
-          "decided,\n  expired, unknown id), 2 usage or Redis errors\n", f);
+          "decided,\n  expired, no active grant to revoke, unknown id), 2 "
+          "usage or Redis errors\n", f);
 }
 
 
@@ -928,6 +943,10 @@ hoopctl_appr_policy_check(hoopctl_appr_t *a, json_t *o, int approve,
 }
 
 
+/* approve (approve 1), deny (0) or revoke (HOOPCTL_P_REVOKE) */
+
+#define HOOPCTL_P_REVOKE  2
+
 static int
 hoopctl_appr_decide(hoopctl_appr_t *a, int approve)
 {
@@ -940,10 +959,14 @@ hoopctl_appr_decide(hoopctl_appr_t *a, int approve)
     hoop_policy_str_t      groups[HOOPCTL_P_MAX_GROUPS];
     hoop_approval_cmd_t    cmd;
     hoop_approval_reply_t  rep;
+    int                    revoke;
+
+    revoke = (approve == HOOPCTL_P_REVOKE);
 
     if (a->as == NULL) {
         hoopctl_error("%s: --as PRINCIPAL is required (who decides; it is "
-                      "recorded)", approve ? "approve" : "deny");
+                      "recorded)", revoke ? "revoke"
+                                          : approve ? "approve" : "deny");
         return HOOPCTL_ERROR;
     }
 
@@ -1004,7 +1027,8 @@ hoopctl_appr_decide(hoopctl_appr_t *a, int approve)
         return rc;
     }
 
-    rc = hoopctl_appr_policy_check(a, o, approve, groups, ngroups);
+    rc = revoke ? HOOPCTL_OK
+                : hoopctl_appr_policy_check(a, o, approve, groups, ngroups);
     json_decref(o);
 
     if (rc != HOOPCTL_OK) {
@@ -1012,10 +1036,15 @@ hoopctl_appr_decide(hoopctl_appr_t *a, int approve)
         return rc;
     }
 
-    if (hoop_approval_cmd_decide(&cmd, hoopctl_appr_str(a->prefix), a->id,
-                                 approve, hoopctl_appr_str(a->as), groups,
-                                 ngroups, hoopctl_appr_str(a->reason),
-                                 a->retention_s)
+    if ((revoke
+         ? hoop_approval_cmd_revoke(&cmd, hoopctl_appr_str(a->prefix), a->id,
+                                    hoopctl_appr_str(a->as), groups, ngroups,
+                                    hoopctl_appr_str(a->reason),
+                                    a->retention_s)
+         : hoop_approval_cmd_decide(&cmd, hoopctl_appr_str(a->prefix), a->id,
+                                    approve, hoopctl_appr_str(a->as), groups,
+                                    ngroups, hoopctl_appr_str(a->reason),
+                                    a->retention_s))
         != 0)
     {
         hoopctl_error("bad arguments for the approval script");
@@ -1040,6 +1069,7 @@ hoopctl_appr_decide(hoopctl_appr_t *a, int approve)
     case HOOP_APPROVAL_ERR_DECIDED:
     case HOOP_APPROVAL_ERR_NOTAPPROVER:
     case HOOP_APPROVAL_ERR_SELF:
+    case HOOP_APPROVAL_ERR_NOTACTIVE:
         hoopctl_error("refused: %.*s", (int) rep.message.len,
                       rep.message.data);
         freeReplyObject(r);
@@ -1068,7 +1098,8 @@ hoopctl_appr_decide(hoopctl_appr_t *a, int approve)
     }
 
     printf("%s %s%s", rep.state == HOOP_APPROVAL_APPROVED ? "approved"
-                                                          : "denied",
+                      : rep.state == HOOP_APPROVAL_REVOKED ? "revoked"
+                                                           : "denied",
            a->id, rep.flag ? " (already, by you)" : "");
 
     if (o) {
@@ -1085,6 +1116,11 @@ hoopctl_appr_decide(hoopctl_appr_t *a, int approve)
         if (rep.state == HOOP_APPROVAL_APPROVED) {
             printf(", granted until %s",
                    hoopctl_audit_time(hoopctl_appr_getn(o, "grant_until_ms"),
+                                      t, sizeof(t)));
+
+        } else if (rep.state == HOOP_APPROVAL_REVOKED) {
+            printf(", grant ended at %s",
+                   hoopctl_audit_time(hoopctl_appr_getn(o, "revoked_ms"),
                                       t, sizeof(t)));
         }
 
@@ -1108,6 +1144,13 @@ static int
 hoopctl_appr_deny(hoopctl_appr_t *a)
 {
     return hoopctl_appr_decide(a, 0);
+}
+
+
+static int
+hoopctl_appr_revoke(hoopctl_appr_t *a)
+{
+    return hoopctl_appr_decide(a, HOOPCTL_P_REVOKE);
 }
 
 
@@ -1199,12 +1242,13 @@ hoopctl_appr_event_line(hoopctl_buf_t *b, json_t *ev)
     const char  *s, *event;
 
     event = hoopctl_appr_get(ev, "event");
+    event = event ? event : "";
 
     hoopctl_buf_adds(b, hoopctl_audit_time(
-                         hoopctl_appr_getn(ev, strcmp(event ? event : "",
-                                                      "requested") == 0
-                                               ? "created_ms"
-                                               : "decided_ms"),
+                         hoopctl_appr_getn(ev,
+                             strcmp(event, "requested") == 0 ? "created_ms"
+                             : strcmp(event, "revoked") == 0 ? "revoked_ms"
+                                                             : "decided_ms"),
                          t, sizeof(t)));
     hoopctl_buf_adds(b, "  ");
     hoopctl_appr_add(b, event);
@@ -1228,6 +1272,19 @@ hoopctl_appr_event_line(hoopctl_buf_t *b, json_t *ev)
     s = hoopctl_appr_get(ev, "reason");
     if (s && s[0]) {
         hoopctl_buf_adds(b, " reason=\"");
+        hoopctl_appr_add(b, s);
+        hoopctl_buf_adds(b, "\"");
+    }
+
+    s = hoopctl_appr_get(ev, "revoked_by");
+    if (s) {
+        hoopctl_buf_adds(b, " revoked_by=");
+        hoopctl_appr_add(b, s);
+    }
+
+    s = hoopctl_appr_get(ev, "revoke_reason");
+    if (s && s[0]) {
+        hoopctl_buf_adds(b, " revoke_reason=\"");
         hoopctl_appr_add(b, s);
         hoopctl_buf_adds(b, "\"");
     }
