@@ -36,6 +36,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::Hoop::Stream;
+use Test::Hoop::Util qw(redis_xrange);
 use JSON::PP;
 use Digest::SHA qw(hmac_sha256_hex);
 use Encode qw(decode encode);
@@ -418,27 +419,7 @@ sub rcli {
     return run_cmd(cmd => [ 'redis-cli', '-p', $RPORT, @args ], timeout => 10);
 }
 
-sub xrange {
-    my ($key) = @_;
-    my $r = run_cmd(cmd => [ 'redis-cli', '-p', $RPORT, '--raw', 'XRANGE',
-                             $key, '-', '+' ], timeout => 10);
-    my @lines = split /\n/, $r->{stdout} // '';
-    my (@ev, $cur);
-    while (@lines) {
-        my $l = shift @lines;
-        if ($l =~ /^\d{13}-\d+$/ && (!$cur || !defined $cur->{_pending})) {
-            push @ev, $cur = { id => $l };
-            next;
-        }
-        next unless $cur;
-        if (defined $cur->{_pending}) {
-            $cur->{ delete $cur->{_pending} } = $l;
-        } else {
-            $cur->{_pending} = $l;
-        }
-    }
-    return @ev;
-}
+sub xrange { return redis_xrange($RPORT, $_[0]); }
 
 sub wait_for {
     my ($cond, $timeout) = @_;

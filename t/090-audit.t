@@ -15,7 +15,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::Hoop::Stream;
-use Test::Hoop::Util qw(run_dir read_env_file slurp spew);
+use Test::Hoop::Util qw(run_dir read_env_file slurp spew redis_xrange);
 use Kafka::Topic;
 use File::Path qw(make_path remove_tree);
 use IO::Socket::INET;
@@ -73,30 +73,7 @@ sub redis_up {
 
 # the stream's entries as hashes (id, then fields), via redis-cli --json
 # is not in Debian 12's redis-cli: parse the raw (--no-raw off) output
-sub xrange {
-    my ($key) = @_;
-    my $r = run_cmd(cmd => [ 'redis-cli', '-p', $RPORT, '--raw', 'XRANGE',
-                             $key, '-', '+' ], timeout => 10);
-    my @lines = split /\n/, $r->{stdout} // '';
-    my @ev;
-    # --raw prints: id, then field and value lines, entry after entry;
-    # ids are the only lines that look like ms-seq after a complete entry
-    my $cur;
-    while (@lines) {
-        my $l = shift @lines;
-        if ($l =~ /^\d{13}-\d+$/ && (!$cur || !defined $cur->{_pending})) {
-            push @ev, $cur = { id => $l };
-            next;
-        }
-        next unless $cur;
-        if (defined $cur->{_pending}) {
-            $cur->{ delete $cur->{_pending} } = $l;
-        } else {
-            $cur->{_pending} = $l;
-        }
-    }
-    return @ev;
-}
+sub xrange { return redis_xrange($RPORT, $_[0]); }
 
 sub wait_for {
     my ($cond, $timeout) = @_;

@@ -34,7 +34,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::Hoop::Stream;
-use Test::Hoop::Util qw(run_dir read_env_file slurp spew free_port release_ports);
+use Test::Hoop::Util qw(run_dir read_env_file slurp spew free_port release_ports redis_xrange);
 use Kafka::RecordBatch;
 use Kafka::Topic;
 use File::Path qw(make_path remove_tree);
@@ -102,27 +102,7 @@ sub redis_up {
     sleep 0.05 until (rcli('PING')->{stdout} // '') =~ /PONG/ || time > $t;
 }
 
-sub xrange {
-    my ($key) = @_;
-    my $r = run_cmd(cmd => [ 'redis-cli', '-p', $RPORT, '--raw', 'XRANGE',
-                             $key, '-', '+' ], timeout => 10);
-    my @lines = split /\n/, $r->{stdout} // '';
-    my (@ev, $cur);
-    while (@lines) {
-        my $l = shift @lines;
-        if ($l =~ /^\d{13}-\d+$/ && (!$cur || !defined $cur->{_pending})) {
-            push @ev, $cur = { id => $l };
-            next;
-        }
-        next unless $cur;
-        if (defined $cur->{_pending}) {
-            $cur->{ delete $cur->{_pending} } = $l;
-        } else {
-            $cur->{_pending} = $l;
-        }
-    }
-    return @ev;
-}
+sub xrange { return redis_xrange($RPORT, $_[0]); }
 
 sub wait_for {
     my ($cond, $timeout) = @_;

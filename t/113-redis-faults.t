@@ -23,7 +23,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::Hoop::Stream;
-use Test::Hoop::Util qw(run_dir read_env_file slurp);
+use Test::Hoop::Util qw(run_dir read_env_file slurp redis_xrange);
 use Kafka::Topic;
 use File::Path qw(make_path remove_tree);
 use IO::Select;
@@ -98,27 +98,7 @@ sub redis_up {
 }
 
 # the stream's entries as hashes (id, then fields)
-sub xrange {
-    my ($key) = @_;
-    my $r = run_cmd(cmd => [ 'redis-cli', '-p', $RPORT, '--raw', 'XRANGE',
-                             $key, '-', '+' ], timeout => 10);
-    my @lines = split /\n/, $r->{stdout} // '';
-    my (@ev, $cur);
-    while (@lines) {
-        my $l = shift @lines;
-        if ($l =~ /^\d{13}-\d+$/ && (!$cur || !defined $cur->{_pending})) {
-            push @ev, $cur = { id => $l };
-            next;
-        }
-        next unless $cur;
-        if (defined $cur->{_pending}) {
-            $cur->{ delete $cur->{_pending} } = $l;
-        } else {
-            $cur->{_pending} = $l;
-        }
-    }
-    return @ev;
-}
+sub xrange { return redis_xrange($RPORT, $_[0]); }
 
 # the policy version $n, pushed the way hoopctl does
 sub push_policy {

@@ -28,7 +28,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::Hoop::Stream;
-use Test::Hoop::Util qw(run_dir spew slurp);
+use Test::Hoop::Util qw(run_dir spew slurp redis_xrange);
 use Kafka::Topic;
 use Kafka::RecordBatch qw(crc32c);
 use File::Path qw(make_path remove_tree);
@@ -137,27 +137,7 @@ for my $c (qw(lz4 zstd)) {
 
 # --- the recorded frames ----------------------------------------------------------
 
-sub xrange {
-    my ($key) = @_;
-    my $r = run_cmd(cmd => [ 'redis-cli', '-p', $RPORT, '--raw', 'XRANGE',
-                             $key, '-', '+' ], timeout => 30);
-    my @lines = split /\n/, $r->{stdout} // '';
-    my (@ev, $cur);
-    while (@lines) {
-        my $l = shift @lines;
-        if ($l =~ /^\d{13}-\d+$/ && (!$cur || !defined $cur->{_pending})) {
-            push @ev, $cur = { id => $l };
-            next;
-        }
-        next unless $cur;
-        if (defined $cur->{_pending}) {
-            $cur->{ delete $cur->{_pending} } = $l;
-        } else {
-            $cur->{_pending} = $l;
-        }
-    }
-    return @ev;
-}
+sub xrange { return redis_xrange($RPORT, $_[0]); }
 
 # every session closed, its record events written
 my @sids;

@@ -17,7 +17,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::Hoop::Stream;
-use Test::Hoop::Util qw(run_dir read_env_file slurp spew);
+use Test::Hoop::Util qw(run_dir read_env_file slurp spew redis_xrange);
 use Kafka::RecordBatch;
 use File::Path qw(make_path remove_tree);
 use IO::Select;
@@ -64,27 +64,7 @@ sub rcli {
 }
 
 # the stream's entries as hashes (see t/090-audit.t)
-sub xrange {
-    my ($key) = @_;
-    my $r = run_cmd(cmd => [ 'redis-cli', '-p', $RPORT, '--raw', 'XRANGE',
-                             $key, '-', '+' ], timeout => 20);
-    my @lines = split /\n/, $r->{stdout} // '';
-    my (@ev, $cur);
-    while (@lines) {
-        my $l = shift @lines;
-        if ($l =~ /^\d{13}-\d+$/ && (!$cur || !defined $cur->{_pending})) {
-            push @ev, $cur = { id => $l };
-            next;
-        }
-        next unless $cur;
-        if (defined $cur->{_pending}) {
-            $cur->{ delete $cur->{_pending} } = $l;
-        } else {
-            $cur->{_pending} = $l;
-        }
-    }
-    return @ev;
-}
+sub xrange { return redis_xrange($RPORT, $_[0]); }
 
 open my $f, '>', "$DIR/credentials.jsonl" or die $!;
 my $line = `printf '%s' alice-secret | '$repo/build/tools/hoop-passwd' --user alice`;

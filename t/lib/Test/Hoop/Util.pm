@@ -39,7 +39,7 @@ our @EXPORT_OK = qw(
     nginx_binary stream_module_path hoop_module_path hoop_module_available
     nginx_conf_text nginx_start nginx_stop nginx_running
     tcp_exchange run_cmd kafka_libs kafka_tool kafka_tool_class
-    slurp spew
+    slurp spew redis_xrange
 );
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
@@ -625,6 +625,33 @@ my %KAFKA_TOOLS = (
 );
 
 # short name ('topics') or a full class name -> class name
+# The entries of a Redis stream, oldest first: ({ id => ..., field =>
+# value, ... }, ...).  redis_xrange(PORT, KEY, timeout => S, args => [...])
+# (args: more redis-cli options, e.g. ['-a', PASSWORD]).  redis-cli --raw
+# prints the id, then field and value lines; an id is a line of the form
+# ms-seq that starts a new entry after a complete one.
+sub redis_xrange {
+    my ($port, $key, %o) = @_;
+    my $r = run_cmd(cmd => [ 'redis-cli', '-p', $port, @{ $o{args} || [] },
+                             '--raw', 'XRANGE', $key, '-', '+' ],
+                    timeout => $o{timeout} // 30);
+    my @lines = split /\n/, $r->{stdout} // '';
+    my (@ev, $cur);
+    for my $l (@lines) {
+        if ($l =~ /^\d{13}-\d+$/ && (!$cur || !defined $cur->{_pending})) {
+            push @ev, $cur = { id => $l };
+            next;
+        }
+        next unless $cur;
+        if (defined $cur->{_pending}) {
+            $cur->{ delete $cur->{_pending} } = $l;
+        } else {
+            $cur->{_pending} = $l;
+        }
+    }
+    return @ev;
+}
+
 sub kafka_tool_class {
     my ($tool) = @_;
     return $KAFKA_TOOLS{$tool} // ($tool =~ /\./ ? $tool
