@@ -22,6 +22,11 @@
 #  - revoke: an approver (or the principal) ends an active grant early,
 #    recorded with who and why, notified and in the stream; the next
 #    request asks again; refused: not an approver, no active grant;
+#  - the audit trail: with the audit stream argument (and from hoopctl,
+#    --stream, default "audit") each step (requested, approved, denied,
+#    expired by a sweep or by "expire", revoked) is exactly one "approval"
+#    event in P audit with the documented fields in order; repeated calls
+#    add none; --stream "" writes none; hoopctl audit tail shows them;
 #  - bad ids and bad arguments; ids that collide; hoopctl approvals watch.
 #
 # Every run uses its own key prefix.
@@ -763,6 +768,217 @@ my %all = map { $_->{id} => $_->{state} } @{ $json->decode($r->{stdout}) };
 is($all{$ID}, 'approved', 'list --all: decided ones too');
 is($all{$RACE}, 'denied', '... denied');
 is($all{$FAST}, 'expired', '... expired');
+
+# --- the audit trail: every step an "approval" event in P audit ---------------------
+
+my $AUD = "${P}audit";
+
+# the approval events of one approval id in a stream, oldest first
+sub audit_of {
+    my ($id, $key) = @_;
+    my $e = redis('XRANGE', $key // $AUD, '-', '+');
+    return grep { ($_->{h}{event} // '') eq 'approval'
+                  && ($_->{h}{approval} // '') eq $id }
+           map { { id => $_->[0], f => $_->[1], h => { @{ $_->[1] } } } }
+           @$e;
+}
+
+sub keys_of { my ($e) = @_; [ @{ $e->{f} }[ grep { !($_ % 2) } 0 .. $#{ $e->{f} } ] ] }
+
+# a request as the gateway with hoop_audit on sends it
+sub ask_audit {
+    my ($pol, $principal, $groups, $type, $name, $op) = @_;
+    my $r = run_cmd(cmd => [ $ARGS, '--audit', $AUD, 'request', $pol, $P,
+                             $principal, $groups, $type, $name, $op ],
+                    timeout => 20);
+    die "approval_args: $r->{stderr}" if $r->{rc} != 0;
+    my $d = $json->decode($r->{stdout});
+    die "no approval needed: $d->{decision}" unless $d->{argv};
+    rsend($R, @{ $d->{argv} });
+    return (rread($R), $d);
+}
+
+# steps taken by hoopctl earlier (its default --stream audit): the expiry
+# of $FAST swept by "approvals list", the approval and revoke of $REV
+my @fa = audit_of($FAST);
+is(scalar @fa, 1, 'hoopctl list swept $FAST: one approval event in P audit');
+is($fa[0]{h}{step}, 'expired', '... step expired');
+is($fa[0]{h}{principal}, 'quick', '... principal');
+ok(!exists $fa[0]{h}{by}, '... nobody decided: no by');
+my @ra = audit_of($REV);
+is_deeply([ map { $_->{h}{step} } @ra ], [ 'approved', 'revoked' ],
+          '$REV: approved then revoked, once each (a repeated revoke adds '
+          . 'nothing)');
+is("$ra[1]{h}{by}|$ra[1]{h}{reason}", 'tom|incident 77',
+   '... revoked by tom, his reason');
+
+# a full cycle with the audit argument (first the notices not read yet)
+while (ref(eval { rread($SUB, 0.5) }) eq 'ARRAY') { }
+my $ta = int(time * 1000);
+my ($a1, $ad) = ask_audit($policy, 'ci-bot', '', 'topic', 'prod.audit',
+                          'write');
+my $AID = $a1->[1];
+is_deeply([ @$a1[0, 2] ], [ 'pending', 1 ], 'audited request: pending, created');
+is($ad->{argv}[-1], $AUD, '... the audit stream is the last argument');
+my @aa = audit_of($AID);
+is(scalar @aa, 1, '... one approval event in P audit');
+is_deeply(keys_of($aa[0]),
+          [ qw(v ts event principal groups resource_type resource operation
+               rule approval step) ],
+          '... its fields in the documented order');
+is_deeply({ %{ $aa[0]{h} }, ts => 0 },
+          { v => 1, ts => 0, event => 'approval', principal => 'ci-bot',
+            groups => '[]', resource_type => 'topic', resource => 'prod.audit',
+            operation => 'write', rule => 'prod-writes', approval => $AID,
+            step => 'requested' }, '... the documented values');
+cmp_ok(abs($aa[0]{h}{ts} - $ta), '<', 5000, '... ts: Redis time in ms');
+my ($ams) = $aa[0]{id} =~ /^(\d+)-\d+$/;
+cmp_ok($ams, '>=', $aa[0]{h}{ts}, '... the entry id: that time (or later)');
+ok(!redis('EXISTS', "${P}audit:denied"), '... not in P audit:denied');
+is(notice()->[1]{event}, 'requested', '... notified as before');
+is(scalar(grep { $_->{h}{id} eq $AID } events()), 1,
+   '... and in P approvals:events as before');
+
+my ($a2) = ask_audit($policy, 'ci-bot', '', 'topic', 'prod.audit', 'write');
+is_deeply([ @$a2[0, 1, 2] ], [ 'pending', $AID, 0 ], 'a second request joins');
+is(scalar(audit_of($AID)), 1, '... no new step, no new event');
+
+$r = hoopctl('approvals', 'approve', $AID, '--as', 'carol', '--reason',
+             'CHG-7 "x"');
+is($r->{rc}, 0, 'hoopctl approves it') or diag($r->{stderr});
+notice();
+@aa = audit_of($AID);
+is(scalar @aa, 2, '... one more event');
+is_deeply(keys_of($aa[1]),
+          [ qw(v ts event principal groups resource_type resource operation
+               reason rule approval by step) ],
+          '... fields in order: by and step after the known ones');
+is("$aa[1]{h}{step}|$aa[1]{h}{by}|$aa[1]{h}{reason}",
+   'approved|carol|CHG-7 "x"', '... step approved, by carol, her reason');
+$r = hoopctl('approvals', 'approve', $AID, '--as', 'carol');
+is($r->{rc}, 0, 'approved again by carol: no error');
+is(scalar(audit_of($AID)), 2, '... no second approved event');
+
+$r = hoopctl('approvals', 'revoke', $AID, '--as', 'ci-bot');
+is($r->{rc}, 0, 'its principal gives the grant up') or diag($r->{stderr});
+notice();
+@aa = audit_of($AID);
+is(scalar @aa, 3, '... one more event');
+is("$aa[2]{h}{step}|$aa[2]{h}{by}", 'revoked|ci-bot', '... revoked by ci-bot');
+ok(!exists $aa[2]{h}{reason}, '... no reason given: none stored');
+
+# deny, with the requester's groups
+my ($d1) = ask_audit($policy, 'ci-bot', 'dev,ops', 'topic', 'prod.audit2',
+                     'write');
+my $DID = $d1->[1];
+notice();
+$r = hoopctl('approvals', 'deny', $DID, '--as', 'tom', '--groups', 'sre',
+             '--reason', 'not now');
+is($r->{rc}, 0, 'tom (sre) denies another') or diag($r->{stderr});
+notice();
+my @da = audit_of($DID);
+is_deeply([ map { $_->{h}{step} } @da ], [ 'requested', 'denied' ],
+          '... requested, denied');
+is($da[0]{h}{groups}, '["dev","ops"]', '... the groups as JSON text');
+is("$da[1]{h}{by}|$da[1]{h}{reason}|$da[1]{h}{groups}",
+   'tom|not now|["dev","ops"]', '... by tom, why; groups: the requester\'s');
+my ($dd2) = ask_audit($policy, 'ci-bot', 'dev,ops', 'topic', 'prod.audit2',
+                     'write');
+is($dd2->[0], 'denied', 'the next request is answered from the denial');
+is(scalar(audit_of($DID)), 2, '... no new event');
+
+# expiry: swept by another call that has the audit argument
+my ($e1) = ask_audit($fast, 'quick', '', 'topic', 'prod.fastaudit', 'write');
+my $EID = $e1->[1];
+notice();
+sleep 2.3;
+my ($e2) = ask_audit($policy, 'ci-bot', '', 'topic', 'prod.audit3', 'write');
+my $SID = $e2->[1];
+notice();
+notice();
+my @ea = audit_of($EID);
+is_deeply([ map { $_->{h}{step} } @ea ], [ 'requested', 'expired' ],
+          'expired by the sweep of another request: one expired event');
+ok(!exists $ea[1]{h}{by} && !exists $ea[1]{h}{reason},
+   '... no by, no reason');
+is("$ea[1]{h}{principal} $ea[1]{h}{resource_type}:$ea[1]{h}{resource} "
+   . "$ea[1]{h}{operation} $ea[1]{h}{rule}",
+   'quick topic:prod.fastaudit write fast', '... what it was for');
+
+# expiry: by the expire call
+my ($e3) = ask_audit($fast, 'quick', '', 'topic', 'prod.fastaudit', 'write');
+my $XID = $e3->[1];
+isnt($XID, $EID, 'a new approval after the expiry');
+notice();
+sleep 2.3;
+rsend($R, args_of('--audit', $AUD, 'expire', $P, 100, 604800));
+is_deeply(rread($R), [ $XID ], 'expire with the audit argument');
+notice();
+is_deeply([ map { $_->{h}{step} } audit_of($XID) ], [ 'requested', 'expired' ],
+          '... one expired event');
+rsend($R, args_of('--audit', $AUD, 'expire', $P, 100, 604800));
+is_deeply(rread($R), [], 'expire again: none');
+is(scalar(audit_of($XID)), 2, '... no event');
+is(scalar(audit_of($EID)), 2, '... none for the first either');
+
+# hoopctl --stream: another stream, or none
+$r = hoopctl('approvals', 'approve', $SID, '--as', 'carol', '--stream',
+             'audit2');
+is($r->{rc}, 0, 'approve --stream audit2') or diag($r->{stderr});
+notice();
+is_deeply([ map { $_->{h}{step} } audit_of($SID, "${P}audit2") ],
+          [ 'approved' ], '... the approved event in P audit2');
+is_deeply([ map { $_->{h}{step} } audit_of($SID) ], [ 'requested' ],
+          '... not in P audit');
+my ($n1) = ask_audit($policy, 'ci-bot', '', 'topic', 'prod.audit4', 'write');
+notice();
+$r = hoopctl('approvals', 'deny', $n1->[1], '--as', 'carol', '--reason', 'x',
+             '--stream', '');
+is($r->{rc}, 0, 'deny --stream "": no audit') or diag($r->{stderr});
+notice();
+is_deeply([ map { $_->{h}{step} } audit_of($n1->[1]) ], [ 'requested' ],
+          '... no denied event');
+$r = hoopctl('approvals', 'deny', $n1->[1], '--as', 'carol', '--reason', 'x',
+             '--stream', 'a b');
+is($r->{rc}, 2, '--stream with a blank: usage error');
+$r = hoopctl('approvals', 'watch', '--count', '1', '--stream', 'audit');
+is($r->{rc}, 2, 'watch --stream: does not apply');
+
+# the script's checks of the argument
+rsend($R, @{ $ad->{argv} }, 'extra');
+like(rread($R)->{err} // '', qr/^BADARG request: 13 arguments after the prefix \(14 with the audit stream\)/,
+     'script: request with an argument too many');
+rsend($R, args_of('expire', $P, 100, 604800), "bad \xff");
+like(rread($R)->{err} // '', qr/^BADARG expire: the audit stream is a key of 1-1024 bytes/,
+     'script: an audit stream that is not UTF-8');
+rsend($R, args_of('expire', $P, 100, 604800), '');
+is_deeply(rread($R), [], 'script: an empty audit stream is none');
+redis('SET', "${P}notastream", 'x');
+my $wt = run_cmd(cmd => [ $ARGS, '--audit', "${P}notastream", 'request',
+                          $policy, $P, 'ci-bot', '', 'topic', 'prod.audit5',
+                          'write' ], timeout => 20);
+rsend($R, @{ $json->decode($wt->{stdout})->{argv} });
+like(rread($R)->{err} // '', qr/^BADARG request: the audit stream is a key of 1-1024 bytes that is a stream or absent/,
+     'script: an audit key of another type is refused');
+ok(!redis('EXISTS', "${P}approvals:subject:ci-bot:topic:prod.audit5:write"),
+   '... before anything is written');
+
+# hoopctl audit tail shows them
+$r = hoopctl('audit', 'tail', '--count', '1000');
+is($r->{rc}, 0, 'hoopctl audit tail') or diag($r->{stderr});
+like($r->{stdout}, qr/^\S+Z  approval  ci-bot  -  topic:prod\.audit  write requested  groups=\[\]  rule=prod-writes  approval=$AID$/m,
+     '... requested: the step where a decision would be');
+like($r->{stdout}, qr/^\S+Z  approval  ci-bot  -  topic:prod\.audit  write approved  groups=\[\]  reason="CHG-7 \\"x\\""  rule=prod-writes  approval=$AID  by=carol$/m,
+     '... approved: by, reason');
+like($r->{stdout}, qr/^\S+Z  approval  quick  -  topic:prod\.fastaudit  write expired  groups=\[\]  rule=fast  approval=$EID$/m,
+     '... expired');
+$r = hoopctl('audit', 'tail', '--count', '1000', '--json');
+my ($tj) = grep { ($_->{approval} // '') eq $DID && $_->{step} eq 'denied' }
+           map { $json->decode($_) } split /\n/, $r->{stdout};
+ok($tj, 'audit tail --json: the denial');
+is_deeply([ @{$tj}{qw(event principal by reason v)} ],
+          [ 'approval', 'ci-bot', 'tom', 'not now', 1 ], '... its fields');
+is_deeply($tj->{groups}, [ 'dev', 'ops' ], '... groups as an array');
 
 # --- clean up this run's keys --------------------------------------------------------
 

@@ -6,7 +6,9 @@
 #  - a Java producer (kafka-clients) to a protected topic is held; nothing
 #    reaches the broker while it waits; `hoopctl approvals approve ID`
 #    releases it and every record lands exactly once (read back from the
-#    broker directly); the audit events name the approval;
+#    broker directly); the audit events name the approval, and each step
+#    (requested by the gateway, approved or denied by hoopctl) is an
+#    "approval" event in the audit stream;
 #  - a denied request gets TOPIC_AUTHORIZATION_FAILED (29) with "denied by
 #    approval ID: REASON" in the Produce ErrorMessage, nothing written;
 #  - an undecided request gets REQUEST_TIMED_OUT (7) naming the approval
@@ -67,7 +69,7 @@ my $BROKER = $ENV{TEST_NGINX_KAFKA_BOOTSTRAP};
 my $HOOPCTL = "$repo/build/tools/hoopctl";
 my $json = JSON::PP->new->canonical;
 
-plan tests => 105;
+plan tests => 112;
 
 # --- Redis of our own -------------------------------------------------------
 
@@ -404,7 +406,8 @@ like(hoop_error_log($ng), qr/approval $ID1: Produce v\d+ correlation id \d+ goes
      'the release is logged');
 
 my @ev = @{ wait_for(sub {
-    my @e = grep { ($_->{resource} // '') eq $T1 && ($_->{approval} // '') eq $ID1 }
+    my @e = grep { ($_->{resource} // '') eq $T1 && ($_->{approval} // '') eq $ID1
+                   && ($_->{event} // '') ne 'approval' }
             xrange("${PREFIX}audit");
     return @e ? \@e : undef;
 }, 10) // [] };
@@ -412,6 +415,22 @@ ok(@ev, 'audit: the request events name the approval');
 is($ev[0]{decision}, 'allow', 'audit: decision allow');
 is($ev[0]{reason}, 'approved', 'audit: reason approved');
 is($ev[0]{rule}, 'prod-writes', 'audit: the approval grant');
+
+# each step of the approval is an event of its own (docs/audit.md): asked
+# by the gateway (hoop_audit on), approved by hoopctl (--stream audit)
+my @st = grep { ($_->{event} // '') eq 'approval' && ($_->{approval} // '') eq $ID1 }
+         xrange("${PREFIX}audit");
+is_deeply([ map { $_->{step} } @st ], [ 'requested', 'approved' ],
+          'audit: one requested and one approved approval event')
+    or diag(explain(\@st));
+is_deeply([ map { "$_->{principal} $_->{resource_type}:$_->{resource} $_->{operation} $_->{rule} v$_->{v}" } @st ],
+          [ ("alice topic:$T1 write prod-writes v1") x 2 ],
+          '... for alice writing the topic, under the rule');
+like($st[0]{ts} // '', qr/^\d{13}$/, '... ts in ms');
+ok(!exists $st[0]{by}, '... requested: no by');
+is(($st[1]{by} // '') . '|' . ($st[1]{reason} // ''), 'carol|T101 go',
+   '... approved: by carol, her reason');
+ok(@st == 2 && $st[0]{id} lt $st[1]{id}, '... in order');
 
 # --- 1b. a Java consumer reading the protected topic: held, approved ----------
 
@@ -470,12 +489,18 @@ ensure_topic($T2);
     close $s;
 
     my ($e) = @{ wait_for(sub {
-        my @e = grep { ($_->{resource} // '') eq $T2 && ($_->{approval} // '') eq $id }
+        my @e = grep { ($_->{resource} // '') eq $T2 && ($_->{approval} // '') eq $id
+                       && ($_->{event} // '') ne 'approval' }
                 xrange("${PREFIX}audit");
         return @e ? \@e : undef;
     }, 10) // [] };
     is($e && $e->{decision}, 'deny', 'audit: decision deny');
     is($e && $e->{reason}, 'denied by approval', 'audit: reason denied by approval');
+    my @st = grep { ($_->{event} // '') eq 'approval' && ($_->{approval} // '') eq $id }
+             xrange("${PREFIX}audit");
+    is_deeply([ map { "$_->{step} " . ($_->{by} // '-') . ' ' . ($_->{reason} // '-') } @st ],
+              [ 'requested - -', 'denied carol not during the freeze' ],
+              'audit: approval events requested, denied (by, reason)');
 }
 
 # --- 3. undecided, then a late approval ---------------------------------------

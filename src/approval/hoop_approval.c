@@ -455,6 +455,55 @@ hoop_approval_cmd_expire(hoop_approval_cmd_t *cmd, hoop_policy_str_t prefix,
 }
 
 
+int
+hoop_approval_cmd_audit(hoop_approval_cmd_t *cmd, hoop_policy_str_t stream)
+{
+    int          full;
+    const char  *op;
+
+    if (cmd == NULL || cmd->argc < 5) {
+        return -1;
+    }
+
+    if (stream.len == 0) {
+        return 0;
+    }
+
+    if (stream.data == NULL || stream.len > 1024
+        || memchr(stream.data, '\0', stream.len) != NULL)
+    {
+        return -1;
+    }
+
+    /* the calls' lengths without the stream: 3 + the script's ARGV */
+    op = cmd->argv[3];
+
+    if (strcmp(op, "request") == 0) {
+        full = 3 + 15;
+
+    } else if (strcmp(op, "decide") == 0) {
+        full = 3 + 8;
+
+    } else if (strcmp(op, "revoke") == 0) {
+        full = 3 + 7;
+
+    } else if (strcmp(op, "expire") == 0) {
+        full = 3 + 4;
+
+    } else {
+        return -1;
+    }
+
+    if (cmd->argc != full) {
+        return -1;
+    }
+
+    hoop_approval_arg(cmd, stream.data, stream.len);
+
+    return 0;
+}
+
+
 void
 hoop_approval_cmd_free(hoop_approval_cmd_t *cmd)
 {

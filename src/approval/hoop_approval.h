@@ -35,7 +35,7 @@
 /* overdue approvals one "expire" call closes by default */
 #define HOOP_APPROVAL_EXPIRE_BATCH    100
 
-#define HOOP_APPROVAL_MAX_ARGS        18
+#define HOOP_APPROVAL_MAX_ARGS        20
 
 
 typedef enum {
@@ -160,6 +160,19 @@ int hoop_approval_cmd_revoke(hoop_approval_cmd_t *cmd,
 int hoop_approval_cmd_expire(hoop_approval_cmd_t *cmd,
     hoop_policy_str_t prefix, unsigned max, unsigned retention_s);
 void hoop_approval_cmd_free(hoop_approval_cmd_t *cmd);
+
+/*
+ * Append the audit stream to a request, decide, revoke or expire call
+ * built above: its full key (P + hoop_audit_stream, "hoop:audit"),
+ * borrowed until the call is sent.  Each step the call takes (requested,
+ * approved, denied, expired, revoked; the expiries its sweep closes too)
+ * is then also an "approval" event there (docs/audit.md).  An empty
+ * stream appends nothing (no audit, the call as before).  Returns 0, or
+ * -1 for a stream over 1024 bytes, NUL bytes in it, or a call of another
+ * kind (status) or one with the stream already.
+ */
+int hoop_approval_cmd_audit(hoop_approval_cmd_t *cmd,
+    hoop_policy_str_t stream);
 
 
 /*

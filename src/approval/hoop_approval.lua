@@ -15,6 +15,11 @@
 --   EVALSHA <sha1> 0 status <P> <id>
 --   EVALSHA <sha1> 0 expire <P> <max> <retention_s>
 --
+-- request, decide, revoke and expire take one more, optional, argument:
+-- <audit>, the full key of the main audit stream (P audit); each step
+-- (requested, approved, denied, expired, revoked) is then also XADDed
+-- there as event "approval" (docs/audit.md).  Absent or empty: not.
+--
 -- request, decide and status reply { state, id, flag, ms, detail }:
 --
 --   request  "granted" id-of-the-approval 0 ms-left-on-the-grant ""
@@ -45,6 +50,8 @@
 --   P approvals:notify              channel: the same, as JSON
 --   P jit:<subject>                 string: the id whose approval opened
 --                                   this just-in-time grant, PX grant_ms
+--   <audit> (the argument)          stream: the main audit stream, each
+--                                   step as event "approval"
 -- where <subject> = enc(principal):type:enc(resource):operation, enc()
 -- writing '%', ':', blanks and control characters as %XX.
 
@@ -67,6 +74,7 @@ local PENDING = P .. 'approvals:pending'
 local ALL = P .. 'approvals:all'
 local EVENTS = P .. 'approvals:events'
 local NOTIFY = P .. 'approvals:notify'
+local AUDIT = ''                -- the audit stream key, '' for none
 
 
 local function bad(msg)
@@ -281,6 +289,36 @@ local function notify(event, a, retention_ms)
         redis.call('XTRIM', EVENTS, 'MINID', '~', num(NOW - retention_ms))
     end
     redis.call('PUBLISH', NOTIFY, '{' .. table.concat(json, ',') .. '}')
+
+    -- the audit trail: format v1 of docs/audit.md, fields in its order
+    -- (v ts event principal groups resource_type resource operation
+    -- reason rule approval, then by, step); trimmed by its writers
+    if AUDIT ~= '' then
+        local f = { 'v', '1', 'ts', num(NOW), 'event', 'approval' }
+        local by, reason
+        if event == 'approved' or event == 'denied' then
+            by, reason = a.decided_by, a.reason
+        elseif event == 'revoked' then
+            by, reason = a.revoked_by, a.revoke_reason
+        end
+        local function add(k, val)
+            if val ~= nil and val ~= '' then
+                f[#f + 1] = k
+                f[#f + 1] = val
+            end
+        end
+        add('principal', a.principal)
+        add('groups', a.groups)
+        add('resource_type', a.resource_type)
+        add('resource', a.resource)
+        add('operation', a.operation)
+        add('reason', reason)
+        add('rule', a.rule)
+        add('approval', a.id)
+        add('by', by)
+        add('step', event)
+        redis.call('XADD', AUDIT, '*', unpack(f))
+    end
 end
 
 -- a pending approval leaves the index with its final state
@@ -331,6 +369,25 @@ local function sweep(max, retention_ms)
     return done
 end
 
+-- the optional audit stream argument at ARGV[n]: true when valid
+local function audit_arg(n)
+    local s = ARGV[n]
+    if s == nil or s == '' then
+        return true
+    end
+    if not text_ok(s, 1024, false) then
+        return false
+    end
+    -- checked first: a script's writes before an error stay done
+    local t = redis.call('TYPE', s)
+    t = type(t) == 'table' and t.ok or t
+    if t ~= 'stream' and t ~= 'none' then
+        return false
+    end
+    AUDIT = s
+    return true
+end
+
 local function retention_arg(s)
     if not decimal(s, 10) then
         return nil
@@ -347,8 +404,13 @@ if OP == 'request' then
         ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9],
         ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15]
 
-    if #ARGV ~= 15 then
-        return bad('request: 13 arguments after the prefix')
+    if #ARGV ~= 15 and #ARGV ~= 16 then
+        return bad('request: 13 arguments after the prefix (14 with the '
+                   .. 'audit stream)')
+    end
+    if not audit_arg(16) then
+        return bad('request: the audit stream is a key of 1-1024 '
+                   .. 'bytes that is a stream or absent')
     end
     if not id_ok(id) then
         return bad('request: id is 10 characters a-z, 2-7')
@@ -458,8 +520,13 @@ if OP == 'decide' then
     local id, decision, approver, groups_json, reason, retention =
         ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 
-    if #ARGV ~= 8 then
-        return bad('decide: 6 arguments after the prefix')
+    if #ARGV ~= 8 and #ARGV ~= 9 then
+        return bad('decide: 6 arguments after the prefix (7 with the '
+                   .. 'audit stream)')
+    end
+    if not audit_arg(9) then
+        return bad('decide: the audit stream is a key of 1-1024 '
+                   .. 'bytes that is a stream or absent')
     end
     if not id_ok(id) then
         return bad('decide: id is 10 characters a-z, 2-7')
@@ -582,8 +649,13 @@ if OP == 'revoke' then
     local id, revoker, groups_json, reason, retention =
         ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 
-    if #ARGV ~= 7 then
-        return bad('revoke: 5 arguments after the prefix')
+    if #ARGV ~= 7 and #ARGV ~= 8 then
+        return bad('revoke: 5 arguments after the prefix (6 with the '
+                   .. 'audit stream)')
+    end
+    if not audit_arg(8) then
+        return bad('revoke: the audit stream is a key of 1-1024 '
+                   .. 'bytes that is a stream or absent')
     end
     if not id_ok(id) then
         return bad('revoke: id is 10 characters a-z, 2-7')
@@ -724,8 +796,14 @@ end
 
 if OP == 'expire' then
     local max, retention = ARGV[3], ARGV[4]
-    if #ARGV ~= 4 or not decimal(max, 6) or tonumber(max) < 1 then
+    if (#ARGV ~= 4 and #ARGV ~= 5) or not decimal(max, 6)
+        or tonumber(max) < 1
+    then
         return bad('expire: max is a decimal count from 1')
+    end
+    if not audit_arg(5) then
+        return bad('expire: the audit stream is a key of 1-1024 '
+                   .. 'bytes that is a stream or absent')
     end
     local retention_ms = retention_arg(retention)
     if not retention_ms then

@@ -239,7 +239,7 @@ hoop_hold_prepare(hoop_session_t *hs, hoop_policy_res_t type,
     hoop_request_t           *req;
     ngx_connection_t         *c;
     hoop_main_conf_t         *hmcf;
-    hoop_policy_str_t         groups[64], prefix;
+    hoop_policy_str_t         groups[64], prefix, audit;
     hoop_policy_rule_t        copy;
     hoop_approval_request_t   r;
 
@@ -369,6 +369,23 @@ hoop_hold_prepare(hoop_session_t *hs, hoop_policy_res_t type,
                       &hs->identity.principal, hoop_policy_op_name(op),
                       hoop_policy_res_name(type), len, name);
         goto done;
+    }
+
+    /* hoop_audit on: the steps of the approval go to the audit trail */
+    if (hs->audit) {
+        audit.len = hoop_redis_key(hmcf->redis,
+                                   (char *) hmcf->audit.stream.data, 0,
+                                   h->audit, sizeof(h->audit));
+        audit.data = (char *) h->audit;
+
+        if (audit.len == 0
+            || hoop_approval_cmd_audit(&h->cmd, audit) != 0)
+        {
+            ngx_log_error(NGX_LOG_WARN, c->log, 0,
+                          "hoop: approval steps of \"%V\" not audited: "
+                          "audit stream key too long",
+                          &hs->identity.principal);
+        }
     }
 
     h->cmd_set = 1;

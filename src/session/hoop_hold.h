@@ -74,6 +74,8 @@ struct hoop_hold_s {
 
     hoop_approval_cmd_t       cmd;        /* the request call, kept until
                                              its reply (NOSCRIPT: again) */
+    u_char                    audit[512]; /* P + hoop_audit_stream (hoop_audit
+                                             on), the cmd's last argument */
     char                      id[HOOP_APPROVAL_ID_LEN + 1];  /* or "" */
     hoop_approval_state_t     state;      /* what ended the hold */
     u_char                    reason[256];   /* of a denial */

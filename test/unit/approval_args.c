@@ -15,6 +15,9 @@
  *   approval_args expire PREFIX MAX RETENTION_S
  *       {"argv":[...]}
  *
+ * A leading "--audit KEY" appends the audit stream argument
+ * (hoop_approval_cmd_audit()) to request, decide, revoke and expire.
+ *
  * GROUPS: comma-separated names ("" for none).  Exit 0, 1 when an
  * argument cannot be sent (the builder refused it), 2 on usage errors.
  * Built by approval.mk (build/approval_args), not part of "check".
@@ -128,6 +131,16 @@ main(int argc, char **argv)
     hoop_policy_request_t     req;
     hoop_approval_cmd_t       cmd;
     hoop_approval_request_t   r;
+    const char               *audit;
+
+    audit = "";
+
+    if (argc >= 3 && strcmp(argv[1], "--audit") == 0) {
+        audit = argv[2];
+        argv[2] = argv[0];
+        argv += 2;
+        argc -= 2;
+    }
 
     if (argc >= 9 && strcmp(argv[1], "request") == 0) {
         text = slurp(argv[2], &len);
@@ -183,7 +196,8 @@ main(int argc, char **argv)
         }
 
         if (hoop_approval_cmd_request(&cmd, str(argv[3]), &r,
-                                      HOOP_APPROVAL_RETENTION) != 0)
+                                      HOOP_APPROVAL_RETENTION) != 0
+            || hoop_approval_cmd_audit(&cmd, str(audit)) != 0)
         {
             json_decref(o);
             hoop_policy_free(p);
@@ -211,7 +225,8 @@ main(int argc, char **argv)
                                      strcmp(argv[4], "approve") == 0,
                                      str(argv[5]), groups, ngroups,
                                      str(argv[7]), HOOP_APPROVAL_RETENTION)
-            != 0)
+            != 0
+            || hoop_approval_cmd_audit(&cmd, str(audit)) != 0)
         {
             return 1;
         }
@@ -222,7 +237,8 @@ main(int argc, char **argv)
         if (hoop_approval_cmd_revoke(&cmd, str(argv[2]), argv[3],
                                      str(argv[4]), groups, ngroups,
                                      str(argv[6]), HOOP_APPROVAL_RETENTION)
-            != 0)
+            != 0
+            || hoop_approval_cmd_audit(&cmd, str(audit)) != 0)
         {
             return 1;
         }
@@ -232,14 +248,15 @@ main(int argc, char **argv)
         retention = strtoul(argv[4], &endp, 10);
 
         if (hoop_approval_cmd_expire(&cmd, str(argv[2]), (unsigned) max,
-                                     (unsigned) retention) != 0)
+                                     (unsigned) retention) != 0
+            || hoop_approval_cmd_audit(&cmd, str(audit)) != 0)
         {
             return 1;
         }
 
     } else {
-        fprintf(stderr, "usage: approval_args request POLICY PREFIX "
-                "PRINCIPAL GROUPS TYPE NAME OP [SUMMARY] | status PREFIX "
+        fprintf(stderr, "usage: approval_args [--audit KEY] request POLICY "
+                "PREFIX PRINCIPAL GROUPS TYPE NAME OP [SUMMARY] | status PREFIX "
                 "ID | decide PREFIX ID approve|deny APPROVER GROUPS REASON "
                 "| revoke PREFIX ID REVOKER GROUPS REASON | expire PREFIX "
                 "MAX RETENTION_S\n");

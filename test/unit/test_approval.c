@@ -1185,6 +1185,101 @@ reply_free(redisReply *r)
 }
 
 
+/* the audit stream: appended last to the calls that write steps */
+static void
+test_cmd_audit(void **state)
+{
+    hoop_policy_t            *p;
+    hoop_policy_str_t         prefix, g[1];
+    hoop_approval_cmd_t       cmd;
+    hoop_approval_request_t   r;
+    char                      big[1026];
+
+    (void) state;
+
+    prefix = S("hoop:");
+    g[0] = S("sre");
+    p = compile_ok(prod_doc);
+
+    memset(&r, 0, sizeof(r));
+    r.principal = S("ann");
+    r.resource = HOOP_POLICY_RES_TOPIC;
+    r.name = S("prod.orders");
+    r.op = HOOP_POLICY_OP_WRITE;
+    r.rule = hoop_policy_rule_find(p, "prod-writes", 11);
+    assert_non_null(r.rule);
+
+    assert_int_equal(hoop_approval_cmd_request(&cmd, prefix, &r, 0), 0);
+    assert_int_equal(cmd.argc, 18);
+    assert_int_equal(hoop_approval_cmd_audit(&cmd, S("hoop:audit")), 0);
+    assert_int_equal(cmd.argc, 19);
+    assert_string_equal(arg(&cmd, 17), "");
+    assert_string_equal(arg(&cmd, 18), "hoop:audit");
+    /* once only */
+    assert_int_equal(hoop_approval_cmd_audit(&cmd, S("hoop:audit")), -1);
+    assert_int_equal(cmd.argc, 19);
+    hoop_approval_cmd_free(&cmd);
+
+    /* empty: the call as before */
+    assert_int_equal(hoop_approval_cmd_request(&cmd, prefix, &r, 0), 0);
+    assert_int_equal(hoop_approval_cmd_audit(&cmd, S("")), 0);
+    assert_int_equal(hoop_approval_cmd_audit(&cmd, S(NULL)), 0);
+    assert_int_equal(cmd.argc, 18);
+
+    /* too long, NUL inside */
+    memset(big, 'a', sizeof(big));
+    big[1025] = '\0';
+    assert_int_equal(hoop_approval_cmd_audit(&cmd, S(big)), -1);
+    big[1024] = '\0';
+    assert_int_equal(hoop_approval_cmd_audit(&cmd, S(big)), 0);
+    assert_int_equal(cmd.argc, 19);
+    assert_int_equal((int) cmd.argvlen[18], 1024);
+    hoop_approval_cmd_free(&cmd);
+    {
+        hoop_policy_str_t  nul = { "a\0b", 3 };
+
+        assert_int_equal(hoop_approval_cmd_expire(&cmd, prefix, 16, 0), 0);
+        assert_int_equal(hoop_approval_cmd_audit(&cmd, nul), -1);
+        assert_int_equal(cmd.argc, 7);
+        hoop_approval_cmd_free(&cmd);
+    }
+
+    assert_int_equal(hoop_approval_cmd_decide(&cmd, prefix, "abcdefgh27", 0,
+                                              S("carol"), g, 1, S("no"),
+                                              0), 0);
+    assert_int_equal(hoop_approval_cmd_audit(&cmd, S("{h}:audit")), 0);
+    assert_int_equal(cmd.argc, 12);
+    assert_string_equal(arg(&cmd, 10), "0");
+    assert_string_equal(arg(&cmd, 11), "{h}:audit");
+    hoop_approval_cmd_free(&cmd);
+
+    assert_int_equal(hoop_approval_cmd_revoke(&cmd, prefix, "abcdefgh27",
+                                              S("carol"), g, 1, S(NULL),
+                                              0), 0);
+    assert_int_equal(hoop_approval_cmd_audit(&cmd, S("hoop:audit")), 0);
+    assert_int_equal(cmd.argc, 11);
+    assert_string_equal(arg(&cmd, 10), "hoop:audit");
+    hoop_approval_cmd_free(&cmd);
+
+    assert_int_equal(hoop_approval_cmd_expire(&cmd, prefix, 16, 0), 0);
+    assert_int_equal(hoop_approval_cmd_audit(&cmd, S("hoop:audit")), 0);
+    assert_int_equal(cmd.argc, 8);
+    assert_string_equal(arg(&cmd, 7), "hoop:audit");
+    hoop_approval_cmd_free(&cmd);
+
+    /* status writes no step */
+    assert_int_equal(hoop_approval_cmd_status(&cmd, prefix, "abcdefgh27"),
+                     0);
+    assert_int_equal(hoop_approval_cmd_audit(&cmd, S("hoop:audit")), -1);
+    assert_int_equal(cmd.argc, 6);
+    hoop_approval_cmd_free(&cmd);
+
+    assert_int_equal(hoop_approval_cmd_audit(NULL, S("hoop:audit")), -1);
+
+    hoop_policy_free(p);
+}
+
+
 static void
 test_replies(void **state)
 {
@@ -1506,6 +1601,7 @@ main(void)
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_cmd_request),
         cmocka_unit_test(test_cmd_others),
+        cmocka_unit_test(test_cmd_audit),
         cmocka_unit_test(test_replies),
         cmocka_unit_test(test_notices),
         cmocka_unit_test(test_kafka_answer),

@@ -44,6 +44,7 @@
 #define HOOPCTL_P_RETENTION   0x0020
 #define HOOPCTL_P_JSON        0x0040
 #define HOOPCTL_P_GLOBAL      0x0080     /* --redis, --prefix */
+#define HOOPCTL_P_STREAM      0x0100
 
 #define HOOPCTL_P_MAX_GROUPS  64
 #define HOOPCTL_P_BLOCK       "1000"     /* watch: XREAD BLOCK, ms */
@@ -57,6 +58,8 @@ typedef struct {
     const char                  *groups;
     const char                  *reason;
     const char                  *id;
+    const char                  *stream;      /* --stream: "audit" */
+    char                        *audit_key;   /* PREFIX stream, or NULL */
     unsigned                     count;
     unsigned                     retention_s;
     unsigned                     given;        /* HOOPCTL_P_* */
@@ -85,29 +88,31 @@ static int hoopctl_appr_expire(hoopctl_appr_t *a);
 
 static const hoopctl_appr_command_t  hoopctl_appr_commands[] = {
     { "list", hoopctl_appr_list, 0,
-      HOOPCTL_P_ALL | HOOPCTL_P_RETENTION | HOOPCTL_P_JSON,
+      HOOPCTL_P_ALL | HOOPCTL_P_RETENTION | HOOPCTL_P_JSON
+      | HOOPCTL_P_STREAM,
       "approvals list [--all] [--json]" },
-    { "show", hoopctl_appr_show, 1, HOOPCTL_P_JSON,
+    { "show", hoopctl_appr_show, 1, HOOPCTL_P_JSON | HOOPCTL_P_STREAM,
       "approvals show ID [--json]" },
     { "approve", hoopctl_appr_approve, 1,
       HOOPCTL_P_AS | HOOPCTL_P_GROUPS | HOOPCTL_P_REASON
-      | HOOPCTL_P_RETENTION | HOOPCTL_P_JSON,
+      | HOOPCTL_P_RETENTION | HOOPCTL_P_JSON | HOOPCTL_P_STREAM,
       "approvals approve ID --as PRINCIPAL [--groups A,B] [--reason TEXT]"
       "\n                          [--json]" },
     { "deny", hoopctl_appr_deny, 1,
       HOOPCTL_P_AS | HOOPCTL_P_GROUPS | HOOPCTL_P_REASON
-      | HOOPCTL_P_RETENTION | HOOPCTL_P_JSON,
+      | HOOPCTL_P_RETENTION | HOOPCTL_P_JSON | HOOPCTL_P_STREAM,
       "approvals deny ID --as PRINCIPAL [--groups A,B] --reason TEXT "
       "[--json]" },
     { "revoke", hoopctl_appr_revoke, 1,
       HOOPCTL_P_AS | HOOPCTL_P_GROUPS | HOOPCTL_P_REASON
-      | HOOPCTL_P_RETENTION | HOOPCTL_P_JSON,
+      | HOOPCTL_P_RETENTION | HOOPCTL_P_JSON | HOOPCTL_P_STREAM,
       "approvals revoke ID --as PRINCIPAL [--groups A,B] [--reason TEXT]"
       "\n                          [--json]" },
     { "watch", hoopctl_appr_watch, 0,
       HOOPCTL_P_ALL | HOOPCTL_P_COUNT | HOOPCTL_P_JSON,
       "approvals watch [--all] [--count N] [--json]" },
-    { "expire", hoopctl_appr_expire, 0, HOOPCTL_P_RETENTION | HOOPCTL_P_JSON,
+    { "expire", hoopctl_appr_expire, 0,
+      HOOPCTL_P_RETENTION | HOOPCTL_P_JSON | HOOPCTL_P_STREAM,
       "approvals expire [--json]" },
     { NULL, NULL, 0, 0, NULL }
 };
@@ -124,6 +129,7 @@ static const struct {
     { "--count", HOOPCTL_P_COUNT },
     { "--retention", HOOPCTL_P_RETENTION },
     { "--json", HOOPCTL_P_JSON },
+    { "--stream", HOOPCTL_P_STREAM },
     { NULL, 0 }
 };
 
@@ -149,6 +155,22 @@ static const struct {
 static volatile sig_atomic_t  hoopctl_appr_stop;
 
 
+/* --stream NAME: printable ASCII without blanks, or "" (no audit) */
+static int
+hoopctl_appr_stream_ok(const char *s)
+{
+    size_t  n;
+
+    for (n = 0; s[n]; n++) {
+        if (n >= HOOPCTL_MAX_PREFIX || s[n] <= ' ' || s[n] > '~') {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
 static void
 hoopctl_appr_usage(FILE *f)
 {
@@ -168,6 +190,10 @@ hoopctl_appr_usage(FILE *f)
           "(default 7)\n"
           "  --reason TEXT      why (deny: required, the requester sees it; "
           "revoke: optional)\n"
+          "  --stream NAME      the audit stream the steps also go to, key "
+          "PREFIX NAME\n"
+          "                     (default \"audit\"; \"\": none); all but "
+          "watch\n"
           "  also --redis HOST:PORT, --prefix PREFIX (hoopctl --help); "
           "docs/approvals.md\n"
           "exit status: 0 done, 1 refused (not an approver, self-approval, "
@@ -605,7 +631,8 @@ hoopctl_appr_sweep(hoopctl_appr_t *a, redisReply **out)
 
     if (hoop_approval_cmd_expire(&cmd, hoopctl_appr_str(a->prefix),
                                  HOOP_APPROVAL_EXPIRE_BATCH, a->retention_s)
-        != 0)
+        != 0
+        || hoop_approval_cmd_audit(&cmd, hoopctl_appr_str(a->audit_key)) != 0)
     {
         hoopctl_error("bad --prefix for the approval script");
         return HOOPCTL_ERROR;
@@ -1045,7 +1072,8 @@ hoopctl_appr_decide(hoopctl_appr_t *a, int approve)
                                     approve, hoopctl_appr_str(a->as), groups,
                                     ngroups, hoopctl_appr_str(a->reason),
                                     a->retention_s))
-        != 0)
+        != 0
+        || hoop_approval_cmd_audit(&cmd, hoopctl_appr_str(a->audit_key)) != 0)
     {
         hoopctl_error("bad arguments for the approval script");
         free(copy);
@@ -1437,12 +1465,13 @@ hoopctl_approvals(const char *redis, const char *prefix, int json, int argc,
 {
     int                             c, i, rc;
     unsigned                        bad, days;
+    hoopctl_buf_t                   b;
     hoopctl_appr_t                  a;
     const hoopctl_appr_command_t   *cmd;
 
     enum {
         O_AS = 256, O_GROUPS, O_REASON, O_ALL, O_COUNT, O_RETENTION,
-        O_REDIS, O_PREFIX, O_JSON
+        O_REDIS, O_PREFIX, O_JSON, O_STREAM
     };
 
     static const struct option  longopts[] = {
@@ -1452,6 +1481,7 @@ hoopctl_approvals(const char *redis, const char *prefix, int json, int argc,
         { "all", no_argument, NULL, O_ALL },
         { "count", required_argument, NULL, O_COUNT },
         { "retention", required_argument, NULL, O_RETENTION },
+        { "stream", required_argument, NULL, O_STREAM },
         /* main() took their values already */
         { "redis", required_argument, NULL, O_REDIS },
         { "prefix", required_argument, NULL, O_PREFIX },
@@ -1465,6 +1495,7 @@ hoopctl_approvals(const char *redis, const char *prefix, int json, int argc,
     a.prefix = prefix;
     a.json = json;
     a.retention_s = HOOP_APPROVAL_RETENTION;
+    a.stream = "audit";
 
     optind = 0;          /* glibc: start over (main() parsed argv first) */
     opterr = 0;
@@ -1515,6 +1546,17 @@ hoopctl_approvals(const char *redis, const char *prefix, int json, int argc,
 
         case O_JSON:
             a.given |= HOOPCTL_P_JSON;
+            break;
+
+        case O_STREAM:
+            if (hoopctl_appr_stream_ok(optarg) != 0) {
+                hoopctl_error("bad --stream \"%s\": at most %d printable "
+                              "ASCII characters, no blanks (\"\": no "
+                              "audit)", optarg, HOOPCTL_MAX_PREFIX);
+                return HOOPCTL_ERROR;
+            }
+            a.stream = optarg;
+            a.given |= HOOPCTL_P_STREAM;
             break;
 
         case O_REDIS:
@@ -1587,13 +1629,23 @@ hoopctl_approvals(const char *redis, const char *prefix, int json, int argc,
         }
     }
 
+    /* the audit stream of the steps: PREFIX NAME */
+    if (a.stream[0] != '\0') {
+        memset(&b, 0, sizeof(b));
+        hoopctl_buf_adds(&b, a.prefix);
+        hoopctl_buf_adds(&b, a.stream);
+        a.audit_key = b.data;
+    }
+
     if (hoopctl_store_open(&a.s, a.redis, a.prefix) != HOOPCTL_OK) {
+        free(a.audit_key);
         return HOOPCTL_ERROR;
     }
 
     rc = cmd->run(&a);
 
     hoopctl_store_close(&a.s);
+    free(a.audit_key);
 
     return rc;
 }

@@ -523,9 +523,17 @@ hoopctl_audit_add_value(hoopctl_buf_t *b, json_t *v, int quote)
 void
 hoopctl_audit_event_line(hoopctl_buf_t *b, json_t *ev)
 {
+    int           approval;
     char          t[40];
-    json_t       *v, *type;
+    json_t       *v, *type, *decision;
     const char   *key;
+
+    /* an approval step (docs/audit.md) shows its step where a request
+     * shows its decision: "write requested", "write approved" */
+    v = json_object_get(ev, "event");
+    approval = json_is_string(v)
+               && strcmp(json_string_value(v), "approval") == 0;
+    decision = json_object_get(ev, approval ? "step" : "decision");
 
     hoopctl_buf_adds(b, hoopctl_audit_time(hoopctl_audit_event_ms(ev), t,
                                            sizeof(t)));
@@ -555,16 +563,17 @@ hoopctl_audit_event_line(hoopctl_buf_t *b, json_t *ev)
         hoopctl_audit_add_value(b, json_object_get(ev, "resource"), 1);
     }
 
-    if (json_object_get(ev, "operation") || json_object_get(ev, "decision"))
-    {
+    if (json_object_get(ev, "operation") || decision) {
         hoopctl_buf_adds(b, "  ");
         hoopctl_audit_add_value(b, json_object_get(ev, "operation"), 1);
         hoopctl_buf_adds(b, " ");
-        hoopctl_audit_add_value(b, json_object_get(ev, "decision"), 1);
+        hoopctl_audit_add_value(b, decision, 1);
     }
 
     json_object_foreach(ev, key, v) {
-        if (hoopctl_audit_in(hoopctl_audit_line_skip, key, strlen(key))) {
+        if (hoopctl_audit_in(hoopctl_audit_line_skip, key, strlen(key))
+            || (approval && strcmp(key, "step") == 0))
+        {
             continue;
         }
 
