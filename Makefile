@@ -12,7 +12,7 @@
 #                      (tools/asan-nginx); any sanitizer report fails it
 #   make run           a local Kafka, Redis and the gateway in front of them
 #   make bench         the gateway against plain nginx and a direct connection
-#                      (about 13 minutes; writes docs/performance.md; bench/run)
+#                      (about 15 minutes; writes docs/performance.md; bench/run)
 #   make codegen       regenerate src/kafka/generated from Kafka's message specs
 #   make deb           the Debian package (build/deb/libnginx-mod-stream-hoop_*.deb,
 #                      checked by lintian; docs/packaging.md)
