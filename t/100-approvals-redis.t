@@ -667,6 +667,8 @@ $r = hoopctl('approvals', 'approve', $ID, '--as', 'carol', '--all');
 is($r->{rc}, 2, 'an option that does not apply: exit 2');
 $r = hoopctl('approvals', 'frobnicate');
 is($r->{rc}, 2, 'an unknown subcommand: exit 2');
+like($r->{stderr}, qr/\(list, show, approve, deny, revoke, watch, expire\)/,
+     'the refusal lists every approvals command, revoke included');
 
 rsend($R, args_of('status', $P, 'abcdefgh27'));
 like(rread($R)->{err}, qr/^NOAPPROVAL approval abcdefgh27 does not exist/,

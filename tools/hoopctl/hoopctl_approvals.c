@@ -1598,8 +1598,24 @@ hoopctl_approvals(const char *redis, const char *prefix, int json, int argc,
     }
 
     if (cmd->name == NULL) {
-        hoopctl_error("unknown approvals command \"%s\" (list, show, "
-                      "approve, deny, watch, expire)", argv[optind + 1]);
+        /* the names from the table, so that the list cannot go stale */
+        char                           names[128];
+        size_t                         n;
+        const hoopctl_appr_command_t  *c;
+
+        names[0] = '\0';
+        n = 0;
+
+        for (c = hoopctl_appr_commands; c->name; c++) {
+            n += snprintf(names + n, sizeof(names) - n, "%s%s",
+                          n ? ", " : "", c->name);
+            if (n >= sizeof(names)) {
+                break;
+            }
+        }
+
+        hoopctl_error("unknown approvals command \"%s\" (%s)",
+                      argv[optind + 1], names);
         return HOOPCTL_ERROR;
     }
 
