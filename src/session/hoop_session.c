@@ -21,10 +21,8 @@
 
 static void hoop_session_cleanup(void *data);
 static void hoop_slot_release_plan(hoop_slot_t *slot);
-static ngx_int_t hoop_frame_start(hoop_session_t *hs, hoop_dir_t *d,
-    ngx_uint_t dir);
-static ngx_int_t hoop_frame_append(hoop_session_t *hs, hoop_dir_t *d,
-    u_char *p, size_t n);
+static ngx_int_t hoop_frame_refused(hoop_session_t *hs, ngx_uint_t dir,
+    hoop_frame_rc_e rc);
 
 
 hoop_session_t *
@@ -61,6 +59,13 @@ hoop_session_create(ngx_stream_session_t *s, hoop_srv_conf_t *conf)
         hs->dir[i].out_last = &hs->dir[i].out;
     }
 
+    /* a request header has at least api_key, api_version, correlation_id
+     * and the client_id length; a response header its correlation_id */
+    hoop_frame_reader_init(&hs->dir[HOOP_DIR_REQUEST].reader, 10,
+                           conf->max_frame_size);
+    hoop_frame_reader_init(&hs->dir[HOOP_DIR_RESPONSE].reader, 4,
+                           conf->max_frame_size);
+
     return hs;
 }
 
@@ -94,10 +99,7 @@ hoop_session_cleanup(void *data)
     for (i = 0; i < 2; i++) {
         d = &hs->dir[i];
 
-        if (d->frame) {
-            ngx_free(d->frame);
-            d->frame = NULL;
-        }
+        hoop_frame_reader_free(&d->reader);
 
         hoop_out_list_free(d->out);
         hoop_out_list_free(d->busy);
@@ -141,14 +143,14 @@ hoop_session_cleanup(void *data)
 ngx_int_t
 hoop_session_consume(hoop_session_t *hs, ngx_uint_t dir)
 {
-    size_t             n;
-    ngx_buf_t         *b;
-    ngx_int_t          rc;
-    hoop_dir_t        *d;
-    ngx_chain_t       *cl;
-    ngx_connection_t  *c;
+    size_t            n, size;
+    u_char           *frame;
+    ngx_buf_t        *b;
+    ngx_int_t         rc;
+    hoop_dir_t       *d;
+    ngx_chain_t      *cl;
+    hoop_frame_rc_e   frc;
 
-    c = hs->session->connection;
     d = &hs->dir[dir];
 
     while (d->pending) {
@@ -162,37 +164,69 @@ hoop_session_consume(hoop_session_t *hs, ngx_uint_t dir)
                 return NGX_AGAIN;
             }
 
-            if (d->size_have < 4) {
-                n = ngx_min((size_t) (b->last - b->pos), 4 - d->size_have);
-                ngx_memcpy(d->size_buf + d->size_have, b->pos, n);
-                d->size_have += n;
-                b->pos += n;
+            frc = hoop_frame_feed(&d->reader, b->pos, b->last - b->pos, &n);
+            b->pos += n;
 
-                if (d->size_have == 4) {
-                    rc = hoop_frame_start(hs, d, dir);
-                    if (rc != NGX_OK) {
-                        return rc;
-                    }
-                }
-
+            if (frc == HOOP_FRAME_MORE) {
                 continue;
             }
 
-            n = ngx_min((size_t) (b->last - b->pos),
-                        d->frame_size - d->frame_have);
-
-            if (hoop_frame_append(hs, d, b->pos, n) != NGX_OK) {
-                return NGX_ERROR;
+            if (frc != HOOP_FRAME_READY) {
+                return hoop_frame_refused(hs, dir, frc);
             }
 
-            b->pos += n;
+            /* a whole frame: the handler owns the memory */
+
+            frame = hoop_frame_take(&d->reader, &size);
+            d->frames++;
+
+            rc = (dir == HOOP_DIR_REQUEST)
+                 ? hoop_request_frame(hs, frame, size)
+                 : hoop_response_frame(hs, frame, size);
+
+            if (rc != NGX_OK) {
+                return NGX_ERROR;
+            }
         }
 
         d->pending = cl->next;
-        ngx_free_chain(c->pool, cl);
+        ngx_free_chain(hs->session->connection->pool, cl);
     }
 
     return NGX_OK;
+}
+
+
+/* A size prefix out of bounds, or no memory for a frame: log, audit, close. */
+
+static ngx_int_t
+hoop_frame_refused(hoop_session_t *hs, ngx_uint_t dir, hoop_frame_rc_e rc)
+{
+    hoop_frame_reader_t  *r;
+
+    r = &hs->dir[dir].reader;
+
+    if (rc == HOOP_FRAME_NOMEM) {
+        ngx_log_error(NGX_LOG_ERR, hs->session->connection->log, ngx_errno,
+                      "hoop: no memory for a %uz byte Kafka frame from %s",
+                      r->body_size,
+                      dir == HOOP_DIR_REQUEST ? "client" : "broker");
+        return NGX_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, hs->session->connection->log, 0,
+                  "hoop: invalid Kafka frame size %D from %s "
+                  "(hoop_max_frame_size %uz)%s",
+                  hoop_frame_prefix(r),
+                  dir == HOOP_DIR_REQUEST ? "client" : "broker",
+                  hs->conf->max_frame_size,
+                  hoop_kafka_diag_prefix(r->size_buf, 4));
+
+    if (dir == HOOP_DIR_REQUEST) {
+        hoop_audit_protocol_error(hs, "invalid Kafka frame size");
+    }
+
+    return NGX_ERROR;
 }
 
 
@@ -212,126 +246,6 @@ hoop_session_backlog(hoop_session_t *hs, ngx_uint_t dir)
     return hs->dir[HOOP_DIR_REQUEST].queued + hs->held_bytes
            + hs->ids_held_bytes + hoop_hold_bytes(hs)
            + hs->dir[HOOP_DIR_RESPONSE].queued;
-}
-
-
-/* A complete size prefix: validate it before anything is allocated. */
-
-static ngx_int_t
-hoop_frame_start(hoop_session_t *hs, hoop_dir_t *d, ngx_uint_t dir)
-{
-    size_t             min, alloc;
-    int32_t            size;
-    ngx_connection_t  *c;
-
-    c = hs->session->connection;
-
-    size = (int32_t) (((uint32_t) d->size_buf[0] << 24)
-                      | ((uint32_t) d->size_buf[1] << 16)
-                      | ((uint32_t) d->size_buf[2] << 8)
-                      | (uint32_t) d->size_buf[3]);
-
-    /* request header: api_key, api_version, correlation_id, client_id */
-    min = (dir == HOOP_DIR_REQUEST) ? 10 : 4;
-
-    if (size < 0 || (size_t) size > hs->conf->max_frame_size
-        || (size_t) size < min)
-    {
-        ngx_log_error(NGX_LOG_ERR, c->log, 0,
-                      "hoop: invalid Kafka frame size %D from %s "
-                      "(hoop_max_frame_size %uz)%s",
-                      size, dir == HOOP_DIR_REQUEST ? "client" : "broker",
-                      hs->conf->max_frame_size,
-                      hoop_kafka_diag_prefix(d->size_buf, 4));
-
-        if (dir == HOOP_DIR_REQUEST) {
-            hoop_audit_protocol_error(hs, "invalid Kafka frame size");
-        }
-
-        return NGX_ERROR;
-    }
-
-    d->frame_size = size;
-    d->frame_have = 0;
-
-    alloc = 4 + ngx_min(d->frame_size, (size_t) HOOP_FRAME_CHUNK);
-
-    d->frame = ngx_alloc(alloc, c->log);
-    if (d->frame == NULL) {
-        return NGX_ERROR;
-    }
-
-    d->frame_alloc = alloc;
-    ngx_memcpy(d->frame, d->size_buf, 4);
-
-    if (d->frame_size == 0) {
-        return hoop_frame_append(hs, d, NULL, 0);
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-hoop_frame_append(hoop_session_t *hs, hoop_dir_t *d, u_char *p, size_t n)
-{
-    u_char            *frame;
-    size_t             need, alloc, size;
-    ngx_int_t          rc;
-    ngx_uint_t         dir;
-    ngx_connection_t  *c;
-
-    c = hs->session->connection;
-
-    need = 4 + d->frame_have + n;
-
-    if (need > d->frame_alloc) {
-        /* grow with the bytes that really arrived, up to the frame size */
-        alloc = ngx_max(need, d->frame_alloc * 2);
-        alloc = ngx_min(alloc, 4 + d->frame_size);
-
-        frame = ngx_alloc(alloc, c->log);
-        if (frame == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(frame, d->frame, 4 + d->frame_have);
-        ngx_free(d->frame);
-        d->frame = frame;
-        d->frame_alloc = alloc;
-    }
-
-    if (n) {
-        ngx_memcpy(d->frame + 4 + d->frame_have, p, n);
-        d->frame_have += n;
-    }
-
-    if (d->frame_have < d->frame_size) {
-        return NGX_OK;
-    }
-
-    /* a whole frame: hand it over, the handler owns the memory */
-
-    frame = d->frame;
-    size = 4 + d->frame_size;
-    dir = (d == &hs->dir[HOOP_DIR_REQUEST]) ? HOOP_DIR_REQUEST
-                                            : HOOP_DIR_RESPONSE;
-
-    d->frame = NULL;
-    d->frame_alloc = 0;
-    d->frame_have = 0;
-    d->frame_size = 0;
-    d->size_have = 0;
-    d->frames++;
-
-    if (dir == HOOP_DIR_REQUEST) {
-        rc = hoop_request_frame(hs, frame, size);
-
-    } else {
-        rc = hoop_response_frame(hs, frame, size);
-    }
-
-    return rc;
 }
 
 

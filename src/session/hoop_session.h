@@ -14,6 +14,7 @@
 
 #include "../auth/hoop_identity.h"
 #include "../audit/hoop_audit_conf.h"
+#include "../kafka/hoop_frame.h"
 
 
 #define HOOP_DIR_REQUEST     0      /* client -> broker (from_upstream 0) */
@@ -26,8 +27,6 @@
  */
 #define HOOP_BUFFERED        0x20
 
-/* first allocation for a frame; grown as bytes arrive, never from the size */
-#define HOOP_FRAME_CHUNK     16384
 
 
 typedef struct hoop_srv_conf_s   hoop_srv_conf_t;
@@ -127,13 +126,7 @@ struct hoop_slot_s {
 
 /* Frame reassembly state for one direction. */
 typedef struct {
-    u_char               size_buf[4];
-    size_t               size_have;          /* bytes of size_buf filled */
-    size_t               frame_size;         /* body size, from the prefix */
-
-    u_char              *frame;              /* 4 byte prefix + body */
-    size_t               frame_alloc;
-    size_t               frame_have;         /* body bytes received */
+    hoop_frame_reader_t  reader;             /* ../kafka/hoop_frame.h */
 
     ngx_chain_t         *pending;            /* proxy bufs not yet consumed */
 
