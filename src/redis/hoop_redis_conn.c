@@ -21,8 +21,20 @@
  */
 
 #include "hoop_redis_conn.h"
+#include "hoop_redis_limit.h"
 #include "hoop_sentinel.h"
 #include "../metrics/hoop_metrics.h"
+
+
+/* a reply announcing too many elements: hiredis closes the connection */
+static void
+hoop_redis_limit_refused(long long elements)
+{
+    ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                  "hoop: redis reply announces %L array elements (limit %d): "
+                  "refused, closing the connection", elements,
+                  HOOP_REDIS_MAX_ELEMENTS);
+}
 
 
 /* the worker's count of ready connections (hoop_worker_redis_connections) */
@@ -341,6 +353,7 @@ hoop_redis_conn_open(hoop_redis_conn_t *rc, const char *host, int port,
     }
 
     ac->data = rc;
+    hoop_redis_reader_limit(ac->c.reader, hoop_redis_limit_refused);
 
     if (hoop_redis_event_attach(ac, rc->log, hoop_redis_conn_on_close)
         != NGX_OK)
@@ -1073,6 +1086,8 @@ hoop_redis_sync_ask(hoop_redis_conf_t *conf, hoop_redis_addr_t *s,
         return (const char *) buf;
     }
 
+    hoop_redis_reader_limit(c->reader, hoop_redis_limit_refused);
+
     if (redisSetTimeout(c, tv) != REDIS_OK) {
         redisFree(c);
         return "cannot set a timeout";
@@ -1140,6 +1155,8 @@ hoop_redis_sync_open(hoop_redis_conf_t *conf, const char *host, int port,
         redisFree(c);
         return NULL;
     }
+
+    hoop_redis_reader_limit(c->reader, hoop_redis_limit_refused);
 
     if (redisSetTimeout(c, tv) != REDIS_OK) {
         goto failed;
