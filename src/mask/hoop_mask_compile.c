@@ -122,7 +122,7 @@ hoop_mask_compile_strategy(hoop_mask_set_t *set, size_t i,
     const hoop_mask_rule_t *d, hoop_mask_crule_t *r, hoop_mask_error_t *err)
 {
     size_t          n, k;
-    uint8_t         key[64];
+    uint8_t         key[64], ipad[64], opad[64];
     unsigned int    klen;
     const char     *text;
     hoop_mask_out_t tmp;
@@ -263,9 +263,25 @@ hoop_mask_compile_strategy(hoop_mask_set_t *set, size_t i,
         }
 
         for (k = 0; k < sizeof(key); k++) {
-            r->ipad[k] = key[k] ^ 0x36;
-            r->opad[k] = key[k] ^ 0x5c;
+            ipad[k] = key[k] ^ 0x36;
+            opad[k] = key[k] ^ 0x5c;
         }
+
+        if (SHA256_Init(&r->istate) != 1
+            || SHA256_Update(&r->istate, ipad, sizeof(ipad)) != 1
+            || SHA256_Init(&r->ostate) != 1
+            || SHA256_Update(&r->ostate, opad, sizeof(opad)) != 1)
+        {
+            OPENSSL_cleanse(key, sizeof(key));
+            OPENSSL_cleanse(ipad, sizeof(ipad));
+            OPENSSL_cleanse(opad, sizeof(opad));
+            return hoop_mask_fail(err, i, d, "key", -1,
+                                  "SHA-256 failed in OpenSSL");
+        }
+
+        OPENSSL_cleanse(key, sizeof(key));
+        OPENSSL_cleanse(ipad, sizeof(ipad));
+        OPENSSL_cleanse(opad, sizeof(opad));
         break;
 
     case HOOP_MASK_REMOVE:

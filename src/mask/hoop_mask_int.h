@@ -9,8 +9,21 @@
 
 #define PCRE2_CODE_UNIT_WIDTH  8
 
+/*
+ * HMAC-SHA-256 of the hash strategy keeps SHA-256 states that have
+ * absorbed the key's pads, so a hash is two compressions plus the value's,
+ * on copies of a plain struct.  EVP cannot keep such a state without a
+ * context dup (a malloc and free) per hash, and its init per digest cost
+ * more than the digest of a short field; SHA256_Init/Update/Final are
+ * OpenSSL 3's deprecated but supported low-level API for exactly this.
+ */
+#ifndef OPENSSL_SUPPRESS_DEPRECATED
+#define OPENSSL_SUPPRESS_DEPRECATED
+#endif
+
 #include <pcre2.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "hoop_mask.h"
 
@@ -53,9 +66,10 @@ typedef struct hoop_mask_crule_s {
     uint8_t                      mask_char[4];
     size_t                       mask_char_len;
 
-    uint8_t                      ipad[64]; /* HASH: key ^ 0x36, key ^ 0x5c
-                                              (RFC 2104) */
-    uint8_t                      opad[64];
+    SHA256_CTX                   istate;   /* HASH: SHA-256 after the
+                                              key ^ 0x36 block, and after
+                                              key ^ 0x5c (RFC 2104) */
+    SHA256_CTX                   ostate;
     unsigned                     hash_chars;
 } hoop_mask_crule_t;
 
@@ -151,7 +165,6 @@ struct hoop_mask_scratch_s {
     uint32_t                     md_pairs;
     pcre2_match_context         *mctx;
     uint32_t                     mctx_limit;
-    EVP_MD_CTX                  *dctx;
 };
 
 

@@ -154,7 +154,6 @@ hoop_mask_out_free(hoop_mask_out_t *out)
         hoop_mask_dealloc(out, s->work[1].p);
         pcre2_match_data_free(s->md);
         pcre2_match_context_free(s->mctx);
-        EVP_MD_CTX_free(s->dctx);
         hoop_mask_dealloc(out, s);
     }
 
@@ -248,13 +247,6 @@ hoop_mask_scratch_prepare(const hoop_mask_set_t *set, hoop_mask_out_t *out,
         pcre2_set_match_limit(s->mctx, set->match_limit);
         pcre2_set_depth_limit(s->mctx, set->match_limit);
         s->mctx_limit = set->match_limit;
-    }
-
-    if (s->dctx == NULL) {
-        s->dctx = EVP_MD_CTX_new();
-        if (s->dctx == NULL) {
-            return -1;
-        }
     }
 
     return 0;

@@ -85,33 +85,33 @@ hoop_mask_keep(hoop_mask_out_t *out, const hoop_mask_crule_t *r,
 
 /*
  * hex[0..r->hash_chars) = lowercase hex of HMAC-SHA-256(key, p[0..n)).
- * The pads were made from the key at compile time (RFC 2104 section 2), so
- * a hash is two digests on a reused context: no allocation, no fetch.
+ * The states after the key's pads were made at compile time (RFC 2104
+ * section 2): a hash copies them and finishes two digests, no allocation.
  */
 int
 hoop_mask_hash_hex(const hoop_mask_set_t *set, hoop_mask_out_t *out,
     const hoop_mask_crule_t *r, const uint8_t *p, size_t n, char *hex)
 {
     static const char    digits[] = "0123456789abcdef";
-    unsigned char        inner[EVP_MAX_MD_SIZE], mac[EVP_MAX_MD_SIZE];
-    unsigned int         ilen, mlen, i;
-    EVP_MD_CTX          *c;
+    unsigned char        inner[SHA256_DIGEST_LENGTH];
+    unsigned char        mac[SHA256_DIGEST_LENGTH];
+    unsigned int         i;
+    SHA256_CTX           c;
 
-    c = out->scratch->dctx;
+    (void) set;
 
-    if (EVP_DigestInit_ex2(c, set->sha256, NULL) != 1
-        || EVP_DigestUpdate(c, r->ipad, sizeof(r->ipad)) != 1
-        || EVP_DigestUpdate(c, p, n) != 1
-        || EVP_DigestFinal_ex(c, inner, &ilen) != 1
-        || EVP_DigestInit_ex2(c, set->sha256, NULL) != 1
-        || EVP_DigestUpdate(c, r->opad, sizeof(r->opad)) != 1
-        || EVP_DigestUpdate(c, inner, ilen) != 1
-        || EVP_DigestFinal_ex(c, mac, &mlen) != 1
-        || mlen != 32)
+    c = r->istate;
+
+    if (SHA256_Update(&c, p, n) != 1 || SHA256_Final(inner, &c) != 1) {
+        goto failed;
+    }
+
+    c = r->ostate;
+
+    if (SHA256_Update(&c, inner, sizeof(inner)) != 1
+        || SHA256_Final(mac, &c) != 1)
     {
-        snprintf(out->error, sizeof(out->error),
-                 "rule \"%s\": HMAC-SHA-256 failed in OpenSSL", r->id);
-        return -1;
+        goto failed;
     }
 
     for (i = 0; i < r->hash_chars; i++) {
@@ -119,6 +119,12 @@ hoop_mask_hash_hex(const hoop_mask_set_t *set, hoop_mask_out_t *out,
     }
 
     return 0;
+
+failed:
+
+    snprintf(out->error, sizeof(out->error),
+             "rule \"%s\": HMAC-SHA-256 failed in OpenSSL", r->id);
+    return -1;
 }
 
 
