@@ -145,30 +145,7 @@ sub kconnect {
 
 # Metadata v12 for $TOPIC on $sock: the topic's error code (0, 29), or
 # 'closed' / 'timeout'
-sub describe_topic {
-    my ($sock) = @_;
-    my $req = metadata_request(version => 12, correlation_id => ++$corr,
-                               topics => [ $TOPIC ],
-                               allow_auto_topic_creation => 0);
-    my $w = syswrite($sock, $req);
-    return 'closed' unless defined $w && $w == length($req);
-    my $buf = '';
-    my $sel = IO::Select->new($sock);
-    my $deadline = time + 5;
-    while (1) {
-        if (length $buf >= 4) {
-            my $size = unpack 'l>', $buf;
-            if (length $buf >= 4 + $size) {
-                my $m = parse_metadata_response(substr($buf, 4, $size), 12);
-                return $m->{topics}[0]{error_code};
-            }
-        }
-        my $left = $deadline - time;
-        return 'timeout' if $left <= 0 || !$sel->can_read($left);
-        my $n = sysread($sock, $buf, 65536, length $buf);
-        return 'closed' unless $n;
-    }
-}
+sub describe_topic { return kafka_describe($_[0], $TOPIC, ++$corr); }
 
 sub gateway {
     my (%o) = @_;

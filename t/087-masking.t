@@ -48,15 +48,7 @@ my @CODECS = qw(none gzip snappy lz4 zstd);
 @CODECS = split /,/, $ENV{HOOP_MASK_CODECS} if $ENV{HOOP_MASK_CODECS};
 my %CODEC_ID = (none => 0, gzip => 1, snappy => 2, lz4 => 3, zstd => 4);
 
-for my $env (qw(kafka redis)) {
-    next if env_is_up($env);
-    if ($ENV{HOOP_TEST_REQUIRE_ALL}) {
-        plan tests => 1;
-        fail("$env is up");
-        exit 0;
-    }
-    plan skip_all => "needs $env (t/bin/kafka-cluster start, t/bin/redis-env start)";
-}
+require_envs(qw(kafka redis));
 
 my $built = run_cmd(cmd => [ 'make', '-s', '-C', "$repo/test/unit",
                          'build/test_record_batch_tool' ], timeout => 120);

@@ -50,7 +50,7 @@ sub closed_after {
 }
 
 sub worker_rss_kb {
-    my ($w) = grep { /^\d+$/ } split /\s+/, `pgrep -P $ng->{pid}`;
+    my ($w) = hoop_worker_pids($ng);
     open my $f, '<', "/proc/$w/status" or return 0;
     while (<$f>) { return $1 if /^VmRSS:\s+(\d+)/ }
     return 0;

@@ -34,15 +34,7 @@ use Time::HiRes qw(time sleep);
 
 $SIG{PIPE} = 'IGNORE';
 
-for my $env (qw(kafka redis)) {
-    next if env_is_up($env);
-    if ($ENV{HOOP_TEST_REQUIRE_ALL}) {
-        plan tests => 1;
-        fail("$env is up");
-        exit 0;
-    }
-    plan skip_all => "needs $env (t/bin/kafka-cluster start, t/bin/redis-env start)";
-}
+require_envs(qw(kafka redis));
 
 my $repo = $ENV{TEST_NGINX_REPO_DIR} // '.';
 my $DIR = run_dir() . "/t111-$$";

@@ -32,15 +32,7 @@ use Time::HiRes qw(time sleep);
 
 $SIG{PIPE} = 'IGNORE';
 
-for my $env (qw(kafka)) {
-    next if env_is_up($env);
-    if ($ENV{HOOP_TEST_REQUIRE_ALL}) {
-        plan tests => 1;
-        fail("$env is up");
-        exit 0;
-    }
-    plan skip_all => "needs $env (t/bin/kafka-cluster start)";
-}
+require_envs(qw(kafka));
 
 my $repo = $ENV{TEST_NGINX_REPO_DIR} // '.';
 my $DIR = "$repo/build/t-redis-faults-$$";
@@ -157,24 +149,8 @@ sub kconnect {
 sub describe {
     my ($s, $topic) = @_;
     my $t0 = time;
-    my $req = metadata_request(version => 12, correlation_id => ++$corr,
-                               topics => [ $topic ], allow_auto_topic_creation => 0);
-    my $w = syswrite($s, $req);
-    return ('closed', 0) unless defined $w && $w == length $req;
-    my $buf = '';
-    my $sel = IO::Select->new($s);
-    while (1) {
-        if (length $buf >= 4) {
-            my $size = unpack 'l>', $buf;
-            if (length $buf >= 4 + $size) {
-                my $m = parse_metadata_response(substr($buf, 4, $size), 12);
-                return ($m->{topics}[0]{error_code}, time - $t0);
-            }
-        }
-        my $left = $t0 + 5 - time;
-        return ('timeout', time - $t0) if $left <= 0 || !$sel->can_read($left);
-        return ('closed', time - $t0) unless sysread($s, $buf, 65536, length $buf);
-    }
+    my $e = kafka_describe($s, $topic, ++$corr);
+    return ($e, time - $t0);
 }
 
 # a phase's tally: decisions seen per topic, wrong answers, slowest answer

@@ -71,10 +71,7 @@ proxy_timeout 20s;
 proxy_pass \$TEST_NGINX_KAFKA_BOOTSTRAP;
 CONF
 
-sub worker_pid {
-    my ($w) = grep { /^\d+$/ } split /\s+/, `pgrep -P $ng->{pid}`;
-    return $w;
-}
+sub worker_pid { return (hoop_worker_pids($ng))[0]; }
 
 sub rss_kb {
     my ($pid) = @_;

@@ -26,15 +26,7 @@ use Time::HiRes qw(time sleep);
 
 $SIG{PIPE} = 'IGNORE';
 
-for my $env (qw(kafka)) {
-    next if env_is_up($env);
-    if ($ENV{HOOP_TEST_REQUIRE_ALL}) {
-        plan tests => 1;
-        fail("$env is up");
-        exit 0;
-    }
-    plan skip_all => "needs $env (t/bin/kafka-cluster start)";
-}
+require_envs(qw(kafka));
 
 plan tests => 9;
 
@@ -85,15 +77,6 @@ END {
     release_ports($RPORT) if $RPORT;
 }
 
-sub worker_pid {
-    my $master = slurp($ng->{pid_file} // "$ng->{servroot}/logs/nginx.pid") // '';
-    ($master) = $master =~ /(\d+)/;
-    return undef unless $master;
-    my $kids = `pgrep -P $master` // '';
-    my ($w) = $kids =~ /(\d+)/;
-    return $w;
-}
-
 sub vm_peak_kb {
     my ($pid) = @_;
     my $st = slurp("/proc/$pid/status") // '';
@@ -102,7 +85,7 @@ sub vm_peak_kb {
 
 # the worker, before any Redis answers (nothing listens on $RPORT yet)
 my $wpid;
-for (1 .. 50) { last if ($wpid = worker_pid()); sleep 0.1; }
+for (1 .. 50) { last if (($wpid) = hoop_worker_pids($ng)); sleep 0.1; }
 sleep 1;
 my $peak0 = vm_peak_kb($wpid);
 ok($wpid && $peak0, "worker $wpid, VmPeak before ${\($peak0 // '?')} kB");
@@ -143,35 +126,13 @@ if ($server == 0) {
 
 my $corr = 0;
 
-sub describe {
-    my ($s, $topic) = @_;
-    my $req = metadata_request(version => 12, correlation_id => ++$corr,
-                               topics => [ $topic ], allow_auto_topic_creation => 0);
-    syswrite($s, $req) == length $req or return 'closed';
-    my $buf = '';
-    my $sel = IO::Select->new($s);
-    my $t0 = time;
-    while (1) {
-        if (length $buf >= 4) {
-            my $size = unpack 'l>', $buf;
-            if (length $buf >= 4 + $size) {
-                my $m = parse_metadata_response(substr($buf, 4, $size), 12);
-                return $m->{topics}[0]{error_code};
-            }
-        }
-        my $left = $t0 + 5 - time;
-        return 'timeout' if $left <= 0 || !$sel->can_read($left);
-        return 'closed' unless sysread($s, $buf, 65536, length $buf);
-    }
-}
-
 my $k = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ng->{port},
                               Proto => 'tcp', Timeout => 5) or die "connect: $!";
 
 my (%answers, $log);
 my $end = time + 30;
 while (time < $end) {
-    $answers{ describe($k, $TOPIC) }++;
+    $answers{ kafka_describe($k, $TOPIC, ++$corr) }++;
     $log = hoop_error_log($ng);
     last if $log =~ /announces 2147483647 array elements/
          && $log =~ /announces 1500000000 array elements/

@@ -23,17 +23,9 @@ use Time::HiRes qw(time sleep);
 
 $SIG{PIPE} = 'IGNORE';
 
-for my $env (qw(kafka)) {
-    next if env_is_up($env);
-    if ($ENV{HOOP_TEST_REQUIRE_ALL}) {
-        plan tests => 1;
-        fail("$env is up");
-        exit 0;
-    }
-    plan skip_all => "needs $env (t/bin/kafka-cluster start)";
-}
+require_envs(qw(kafka));
 
-plan tests => 17;
+plan tests => 16;
 
 my $MAX = 1048576;
 my $BOOT = $ENV{TEST_NGINX_KAFKA_BOOTSTRAP};
@@ -52,13 +44,6 @@ CONF
 
 END { hoop_nginx_stop($ng) if $ng; }
 
-sub worker_pid {
-    my ($master) = (slurp($ng->{pid_file} // "$ng->{servroot}/logs/nginx.pid") // '') =~ /(\d+)/;
-    return undef unless $master;
-    my ($w) = (`pgrep -P $master` // '') =~ /(\d+)/;
-    return $w;
-}
-
 sub rss_kb {
     my $st = slurp("/proc/$_[0]/status") // '';
     return $st =~ /^VmRSS:\s+(\d+) kB/m ? $1 : undef;
@@ -69,23 +54,6 @@ sub kconnect {
                                   Proto => 'tcp', Timeout => 5);
     die "connect: $!" unless $s;
     return $s;
-}
-
-# one response frame's payload from $s ('closed' | 'timeout' otherwise)
-sub read_frame {
-    my ($s, $secs) = @_;
-    my $buf = '';
-    my $sel = IO::Select->new($s);
-    my $end = time + ($secs // 10);
-    while (1) {
-        if (length $buf >= 4) {
-            my $size = unpack 'l>', $buf;
-            return substr($buf, 4, $size) if length $buf >= 4 + $size;
-        }
-        my $left = $end - time;
-        return 'timeout' if $left <= 0 || !$sel->can_read($left);
-        return 'closed' unless sysread($s, $buf, 1 << 20, length $buf);
-    }
 }
 
 # Produce v9 response: [correlation id, error code, base offset] of the
@@ -107,13 +75,8 @@ my $B = kconnect();
 my $corr_b = 0;
 sub metadata_b {
     my $t0 = time;
-    my $req = metadata_request(version => 12, correlation_id => ++$corr_b,
-                               topics => [ $TOPIC ], allow_auto_topic_creation => 0);
-    syswrite($B, $req) == length $req or return ('closed', 0);
-    my $p = read_frame($B, 5);
-    return ($p, time - $t0) if $p eq 'closed' || $p eq 'timeout';
-    my $m = parse_metadata_response($p, 12);
-    return ($m->{topics}[0]{error_code}, time - $t0);
+    my $e = kafka_describe($B, $TOPIC, ++$corr_b);
+    return ($e, time - $t0);
 }
 
 my ($e0) = metadata_b();
@@ -138,7 +101,7 @@ $len += $MAX - (length($req) - 4);
 $req = produce_of($len, 1);
 is(length($req) - 4, $MAX, "a Produce request of exactly $MAX bytes (a $len-byte value)");
 
-my $wpid = worker_pid();
+my ($wpid) = hoop_worker_pids($ng);
 my $rss0 = rss_kb($wpid);
 
 my $A = kconnect();
@@ -150,7 +113,7 @@ for (my $off = 0; $off < length $req; $off += 65536) {
     $slowest = $secs if $secs > $slowest;
     sleep 0.03;
 }
-my $res = produce_result(read_frame($A, 15));
+my $res = produce_result(kafka_read_frame($A, 15));
 is_deeply([ @$res[0, 1] ], [ 1, 0 ], 'sent in 17 slow pieces, it is acknowledged (error NONE)')
     or diag(explain($res));
 is(scalar @b_errors, 0, 'client B was answered meanwhile') or diag("@b_errors");
@@ -161,7 +124,7 @@ my @offsets = ($res->[2]);
 for my $c (2 .. 5) {
     substr($req, 8, 4) = pack('l>', $c);       # the correlation id
     syswrite($A, $req) == length $req or last;
-    my $r = produce_result(read_frame($A, 15));
+    my $r = produce_result(kafka_read_frame($A, 15));
     push @offsets, $r->[1] eq '0' && $r->[0] == $c ? $r->[2] : "error @$r";
 }
 my $rss5 = rss_kb($wpid);
@@ -180,15 +143,12 @@ SKIP: {
 
 my $C = kconnect();
 syswrite($C, pack('l>', $MAX + 1) . substr($req, 4, 65536));
-is(read_frame($C, 5), 'closed', "a frame of $MAX + 1 bytes: the connection is closed, nothing answered");
+is(kafka_read_frame($C, 5), 'closed', "a frame of $MAX + 1 bytes: the connection is closed, nothing answered");
 like(hoop_error_log($ng), qr/invalid Kafka frame size 1048577 from client \(hoop_max_frame_size 1048576\)/,
      'the error log says why');
 my ($e1) = metadata_b();
 is($e1, 0, 'client B is still answered');
-ok($A->connected && syswrite($A, metadata_request(version => 12, correlation_id => 6,
-        topics => [ $TOPIC ], allow_auto_topic_creation => 0)), 'client A is still connected');
-is(parse_metadata_response(read_frame($A, 5), 12)->{topics}[0]{error_code}, 0,
-   'and answered');
+is(kafka_describe($A, $TOPIC, 6), 0, 'client A is still connected and answered');
 
 # --- a maximum frame announced, half sent, then silence ----------------------
 
@@ -199,7 +159,7 @@ my ($got, @b_late) = ('timeout');
 # client B asks every 0.5 s meanwhile (which also keeps it from idling out)
 while (time - $t0 < 10) {
     if (IO::Select->new($D)->can_read(0.5)) {
-        $got = read_frame($D, 1);
+        $got = kafka_read_frame($D, 1);
         last;
     }
     my ($e) = metadata_b();

@@ -27,6 +27,7 @@ use Fcntl qw(:flock);
 use File::Path qw(make_path remove_tree);
 use Time::HiRes qw(time sleep);
 
+use IO::Select;
 use Kafka::Frame ();
 use Test::Hoop::Util qw(:all);
 
@@ -36,6 +37,7 @@ our @OWN_EXPORT = qw(
     hoop_nginx_start hoop_nginx_stop hoop_error_log kafka_roundtrip
     tcp_exchange run_cmd kafka_tool kafka_libs env_is_up test_env
     hoop_module_available free_port free_ports
+    require_envs hoop_worker_pids kafka_read_frame kafka_describe
 );
 
 my $CPAN_CLASS = 'Test::Nginx::Socket::Lua::Stream';
@@ -663,6 +665,62 @@ sub kafka_roundtrip {
     croak "kafka_roundtrip: timed out with " . length($r->{response})
         . " bytes" if $r->{timed_out};
     return Kafka::Frame::kafka_frames($r->{response});
+}
+
+# --- plain Test::More files ----------------------------------------------------
+
+# require_envs(qw(kafka redis)): call before plan.  Skips the file when one
+# of them is not up, or fails it with HOOP_TEST_REQUIRE_ALL (CI).
+sub require_envs {
+    my @missing = grep { !env_is_up($_) } @_;
+    return unless @missing;
+    if ($ENV{HOOP_TEST_REQUIRE_ALL}) {
+        Test::More::plan(tests => scalar @missing);
+        Test::More::fail("$_ is up") for @missing;
+        exit 0;
+    }
+    my $hint = _how_to_start([ map { 'TEST_NGINX_' . uc($_) . '_' } @missing ]);
+    Test::More::plan(skip_all => "needs @missing$hint");
+}
+
+# hoop_worker_pids($ng) -> the worker processes of an nginx started with
+# master => 1
+sub hoop_worker_pids {
+    my ($ng) = @_;
+    return grep { /^\d+$/ } split /\s+/, (`pgrep -P $ng->{pid}` // '');
+}
+
+# kafka_read_frame($sock, $seconds) -> the payload of the next Kafka frame
+# (size prefix removed), or 'closed' (EOF first) or 'timeout' (default 5 s)
+sub kafka_read_frame {
+    my ($sock, $secs) = @_;
+    my $buf = '';
+    my $sel = IO::Select->new($sock);
+    my $end = time + ($secs // 5);
+    while (1) {
+        if (length $buf >= 4) {
+            my $size = unpack 'l>', $buf;
+            return substr($buf, 4, $size) if length $buf >= 4 + $size;
+        }
+        my $left = $end - time;
+        return 'timeout' if $left <= 0 || !$sel->can_read($left);
+        return 'closed' unless sysread($sock, $buf, 1 << 20, length $buf);
+    }
+}
+
+# kafka_describe($sock, $topic, $correlation_id, $seconds) -> the topic's
+# error code in the answer to a Metadata v12 request for it (0: described),
+# or 'closed' / 'timeout'
+sub kafka_describe {
+    my ($sock, $topic, $corr, $secs) = @_;
+    my $req = Kafka::Frame::metadata_request(version => 12,
+        correlation_id => $corr // 1, topics => [ $topic ],
+        allow_auto_topic_creation => 0);
+    my $w = syswrite($sock, $req);
+    return 'closed' unless defined $w && $w == length $req;
+    my $p = kafka_read_frame($sock, $secs);
+    return $p if $p eq 'closed' || $p eq 'timeout';
+    return Kafka::Frame::parse_metadata_response($p, 12)->{topics}[0]{error_code};
 }
 
 1;
