@@ -34,7 +34,8 @@ def frames(frames_dir, walker_dir):
 def main(frames_dir, walker_dir, dst):
     os.makedirs(dst, exist_ok=True)
     n = 0
-    for d, fs in frames(frames_dir, walker_dir).items():
+    captured = frames(frames_dir, walker_dir)
+    for d, fs in captured.items():
         lo = 10 if d == 'req' else 4
         for i in range(0, len(fs), 6):
             stream = b''.join(fs[i:i + 6])
@@ -50,7 +51,7 @@ def main(frames_dir, walker_dir, dst):
             n += 1
     # frames past HOOP_FRAME_CHUNK, so that the memory grows: a whole
     # 40 KB request, then one announcing 1 MiB that stops after 60 KB
-    fill = b''.join(frames(frames_dir, walker_dir)['req'])
+    fill = b''.join(captured['req'])
     body = (fill * (1 + 100000 // max(len(fill), 1)))[:100000]
     big = struct.pack('>i', 40000) + body[:40000]
     big += struct.pack('>i', 1 << 20) + body[:60000]

@@ -216,6 +216,7 @@ hoop_approval_head(hoop_approval_cmd_t *cmd, const char *op,
 {
     cmd->argc = 0;
     cmd->mem = NULL;
+    cmd->audit_at = 0;
     hoop_approval_arg(cmd, "EVALSHA", 7);
     hoop_approval_arg(cmd, HOOP_APPROVAL_LUA_SHA1,
                       sizeof(HOOP_APPROVAL_LUA_SHA1) - 1);
@@ -333,6 +334,7 @@ hoop_approval_cmd_request(hoop_approval_cmd_t *cmd, hoop_policy_str_t prefix,
     hoop_approval_num(cmd, 2, retention_s);
     hoop_approval_arg(cmd, r->summary.data ? r->summary.data : "",
                       r->summary.data ? r->summary.len : 0);
+    cmd->audit_at = cmd->argc;
 
     return 0;
 }
@@ -407,6 +409,7 @@ hoop_approval_cmd_person(hoop_approval_cmd_t *cmd, const char *op,
     hoop_approval_arg(cmd, reason.data ? reason.data : "",
                       reason.data ? reason.len : 0);
     hoop_approval_num(cmd, 0, retention_s);
+    cmd->audit_at = cmd->argc;
 
     return 0;
 }
@@ -450,6 +453,7 @@ hoop_approval_cmd_expire(hoop_approval_cmd_t *cmd, hoop_policy_str_t prefix,
     hoop_approval_head(cmd, "expire", prefix);
     hoop_approval_num(cmd, 0, max);
     hoop_approval_num(cmd, 1, retention_s);
+    cmd->audit_at = cmd->argc;
 
     return 0;
 }
@@ -458,9 +462,6 @@ hoop_approval_cmd_expire(hoop_approval_cmd_t *cmd, hoop_policy_str_t prefix,
 int
 hoop_approval_cmd_audit(hoop_approval_cmd_t *cmd, hoop_policy_str_t stream)
 {
-    int          full;
-    const char  *op;
-
     if (cmd == NULL || cmd->argc < 5) {
         return -1;
     }
@@ -475,26 +476,8 @@ hoop_approval_cmd_audit(hoop_approval_cmd_t *cmd, hoop_policy_str_t stream)
         return -1;
     }
 
-    /* the calls' lengths without the stream: 3 + the script's ARGV */
-    op = cmd->argv[3];
-
-    if (strcmp(op, "request") == 0) {
-        full = 3 + 15;
-
-    } else if (strcmp(op, "decide") == 0) {
-        full = 3 + 8;
-
-    } else if (strcmp(op, "revoke") == 0) {
-        full = 3 + 7;
-
-    } else if (strcmp(op, "expire") == 0) {
-        full = 3 + 4;
-
-    } else {
-        return -1;
-    }
-
-    if (cmd->argc != full) {
+    /* only right after request, decide, revoke or expire was built */
+    if (cmd->audit_at == 0 || cmd->argc != cmd->audit_at) {
         return -1;
     }
 

@@ -82,6 +82,8 @@ typedef struct {
     char                         id[HOOP_APPROVAL_ID_LEN + 1];
     char                         num[4][24];
     char                        *mem;         /* owned: JSON texts */
+    int                          audit_at;    /* argc after which the audit
+                                                 stream may go; 0: none */
 } hoop_approval_cmd_t;
 
 /*

@@ -370,6 +370,8 @@ local function sweep(max, retention_ms)
 end
 
 -- the optional audit stream argument at ARGV[n]: true when valid
+local AUDIT_BAD = tostring(OP) .. ': the audit stream is a key of 1-1024 bytes that '
+                  .. 'is a stream or absent'
 local function audit_arg(n)
     local s = ARGV[n]
     if s == nil or s == '' then
@@ -409,8 +411,7 @@ if OP == 'request' then
                    .. 'audit stream)')
     end
     if not audit_arg(16) then
-        return bad('request: the audit stream is a key of 1-1024 '
-                   .. 'bytes that is a stream or absent')
+        return bad(AUDIT_BAD)
     end
     if not id_ok(id) then
         return bad('request: id is 10 characters a-z, 2-7')
@@ -525,8 +526,7 @@ if OP == 'decide' then
                    .. 'audit stream)')
     end
     if not audit_arg(9) then
-        return bad('decide: the audit stream is a key of 1-1024 '
-                   .. 'bytes that is a stream or absent')
+        return bad(AUDIT_BAD)
     end
     if not id_ok(id) then
         return bad('decide: id is 10 characters a-z, 2-7')
@@ -654,8 +654,7 @@ if OP == 'revoke' then
                    .. 'audit stream)')
     end
     if not audit_arg(8) then
-        return bad('revoke: the audit stream is a key of 1-1024 '
-                   .. 'bytes that is a stream or absent')
+        return bad(AUDIT_BAD)
     end
     if not id_ok(id) then
         return bad('revoke: id is 10 characters a-z, 2-7')
@@ -802,8 +801,7 @@ if OP == 'expire' then
         return bad('expire: max is a decimal count from 1')
     end
     if not audit_arg(5) then
-        return bad('expire: the audit stream is a key of 1-1024 '
-                   .. 'bytes that is a stream or absent')
+        return bad(AUDIT_BAD)
     end
     local retention_ms = retention_arg(retention)
     if not retention_ms then

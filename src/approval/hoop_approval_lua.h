@@ -13,7 +13,7 @@
 #define _HOOP_APPROVAL_LUA_H_INCLUDED_
 
 
-#define HOOP_APPROVAL_LUA_SHA1  "28ce8e614488c9059125609bd701935724d8c973"
+#define HOOP_APPROVAL_LUA_SHA1  "bbc81c9996e0b7660357de6c59832d5ac9b23acb"
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -393,6 +393,8 @@ static const char  hoop_approval_lua[] =
     "end\n"
     "\n"
     "-- the optional audit stream argument at ARGV[n]: true when valid\n"
+    "local AUDIT_BAD = tostring(OP) .. ': the audit stream is a key of 1-1024 bytes that '\n"
+    "                  .. 'is a stream or absent'\n"
     "local function audit_arg(n)\n"
     "    local s = ARGV[n]\n"
     "    if s == nil or s == '' then\n"
@@ -432,8 +434,7 @@ static const char  hoop_approval_lua[] =
     "                   .. 'audit stream)')\n"
     "    end\n"
     "    if not audit_arg(16) then\n"
-    "        return bad('request: the audit stream is a key of 1-1024 '\n"
-    "                   .. 'bytes that is a stream or absent')\n"
+    "        return bad(AUDIT_BAD)\n"
     "    end\n"
     "    if not id_ok(id) then\n"
     "        return bad('request: id is 10 characters a-z, 2-7')\n"
@@ -548,8 +549,7 @@ static const char  hoop_approval_lua[] =
     "                   .. 'audit stream)')\n"
     "    end\n"
     "    if not audit_arg(9) then\n"
-    "        return bad('decide: the audit stream is a key of 1-1024 '\n"
-    "                   .. 'bytes that is a stream or absent')\n"
+    "        return bad(AUDIT_BAD)\n"
     "    end\n"
     "    if not id_ok(id) then\n"
     "        return bad('decide: id is 10 characters a-z, 2-7')\n"
@@ -677,8 +677,7 @@ static const char  hoop_approval_lua[] =
     "                   .. 'audit stream)')\n"
     "    end\n"
     "    if not audit_arg(8) then\n"
-    "        return bad('revoke: the audit stream is a key of 1-1024 '\n"
-    "                   .. 'bytes that is a stream or absent')\n"
+    "        return bad(AUDIT_BAD)\n"
     "    end\n"
     "    if not id_ok(id) then\n"
     "        return bad('revoke: id is 10 characters a-z, 2-7')\n"
@@ -825,8 +824,7 @@ static const char  hoop_approval_lua[] =
     "        return bad('expire: max is a decimal count from 1')\n"
     "    end\n"
     "    if not audit_arg(5) then\n"
-    "        return bad('expire: the audit stream is a key of 1-1024 '\n"
-    "                   .. 'bytes that is a stream or absent')\n"
+    "        return bad(AUDIT_BAD)\n"
     "    end\n"
     "    local retention_ms = retention_arg(retention)\n"
     "    if not retention_ms then\n"
